@@ -1,0 +1,490 @@
+//! The subcommands: each loads what it needs, calls the engine, and prints.
+
+use crate::printing::Printer;
+use anyhow::{bail, Context as _, Result};
+use robocarb_dag::{
+    Binding, Engine, EngineError, LocalExecutor, LocalStore, NodeState, Outcome, RunOptions, Store, StoreLock,
+};
+use robocarb_pipeline::Pipeline;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+pub struct Context {
+    pub pipeline: Pipeline,
+    pub store: LocalStore,
+    pub cache_dir: PathBuf,
+    pub out_dir: PathBuf,
+}
+
+fn find_pipeline() -> Result<PathBuf> {
+    let mut dir = std::env::current_dir().context("current folder")?;
+    loop {
+        let candidate = dir.join("pipelines").join("paper.toml");
+        if candidate.exists() {
+            return Ok(candidate);
+        }
+        if !dir.pop() {
+            bail!("no pipelines/paper.toml in this folder or above it; run inside the robocarb repository or pass --pipeline FILE");
+        }
+    }
+}
+
+impl Context {
+    pub fn open(pipeline: Option<&Path>, sources: Option<&Path>, cache: Option<&Path>, out: Option<&Path>) -> Result<Self> {
+        let file = match pipeline {
+            Some(p) => p.to_path_buf(),
+            None => find_pipeline()?,
+        };
+        let registry = robocarb_pipeline::registry();
+        let pipeline = robocarb_pipeline::load(&file, sources, &registry)?;
+        let cache_dir = cache.map(Path::to_path_buf).unwrap_or_else(|| pipeline.root.join("cache"));
+        let out_dir = out.map(Path::to_path_buf).unwrap_or_else(|| pipeline.root.join("out"));
+        let store = LocalStore::open(&cache_dir).with_context(|| format!("opening the store at {}", cache_dir.display()))?;
+        Ok(Context { pipeline, store, cache_dir, out_dir })
+    }
+
+    fn engine(&self) -> Engine<'_> {
+        Engine::new(&self.pipeline.graph, &self.store)
+    }
+
+    fn check_nodes(&self, nodes: &[String]) -> Result<()> {
+        for n in nodes {
+            if self.pipeline.graph.node(n).is_none() {
+                let names: Vec<&str> = self.pipeline.graph.nodes().iter().map(|n| n.name.as_str()).collect();
+                bail!("unknown node `{n}`; nodes: {}", names.join(", "));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn run(&self, nodes: &[String], force: &[String], dry_run: bool, jobs: usize, json: bool) -> Result<i32> {
+        self.check_nodes(nodes)?;
+        self.check_nodes(force)?;
+        let _lock = if dry_run {
+            None
+        } else {
+            match StoreLock::try_exclusive(&self.cache_dir)? {
+                Some(l) => Some(l),
+                None => {
+                    eprintln!("waiting for another robocarb run on {} to finish...", self.cache_dir.display());
+                    Some(StoreLock::exclusive(&self.cache_dir)?)
+                }
+            }
+        };
+        let printer = Printer::new(!json);
+        let opts = RunOptions { targets: nodes.to_vec(), force: force.iter().cloned().collect(), dry_run };
+        let start = std::time::Instant::now();
+        let result = self.engine().run(&opts, &LocalExecutor { threads: jobs.max(1) }, &printer);
+        printer.finish();
+        let report = match result {
+            Ok(r) => r,
+            Err(EngineError::Failed { failures, report }) => {
+                if json {
+                    println!("{}", run_json(&report)?);
+                }
+                let mut msg = String::from("the run failed:\n");
+                for (node, m) in failures {
+                    msg.push_str(&format!("  {node}: {m}\n"));
+                }
+                msg.push_str("nothing was written to the store for the failed nodes; fix the input and run again");
+                bail!(msg);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !dry_run {
+            self.publish(&report)?;
+        }
+        if json {
+            println!("{}", run_json(&report)?);
+        } else {
+            let executed = report.executed().len();
+            let cached = report.cached().len();
+            let would = report.nodes.iter().filter(|n| n.outcome == Outcome::WouldExecute).count();
+            if dry_run {
+                println!("dry run: {would} node(s) would execute, {cached} cached");
+            } else if executed == 0 {
+                println!("nothing to do: all {cached} node(s) cached ({:.0} ms)", start.elapsed().as_secs_f64() * 1e3);
+            } else {
+                println!(
+                    "{executed} executed, {cached} cached in {:.2} s; tables in {}",
+                    start.elapsed().as_secs_f64(),
+                    self.out_dir.display()
+                );
+            }
+        }
+        Ok(0)
+    }
+
+    /// Write the outputs of every node with a `publish` folder under the output directory (only
+    /// files whose content changed are rewritten).
+    fn publish(&self, report: &robocarb_dag::RunReport) -> Result<()> {
+        let engine = self.engine();
+        let ran: BTreeSet<&str> = report.nodes.iter().map(|n| n.node.as_str()).collect();
+        for node in self.pipeline.graph.nodes() {
+            let Some(dir) = &node.publish else { continue };
+            if !ran.contains(node.name.as_str()) {
+                continue;
+            }
+            let Some(outputs) = engine.last_outputs(&node.name)? else { continue };
+            let target = self.out_dir.join(dir);
+            std::fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
+            for (name, hash) in &outputs {
+                if name == "report_input.json" {
+                    continue;
+                }
+                let Some(mut bytes) = self.store.get_blob(hash)? else {
+                    bail!("output {name} of {} is missing from the store", node.name)
+                };
+                if name == "report.html" {
+                    if let Some(h) = outputs.get("report_input.json") {
+                        if let Some(input) = self.store.get_blob(h)? {
+                            bytes = crate::printing::live_report(&input, self, report)?;
+                        }
+                    }
+                }
+                let path = target.join(&name);
+                if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
+                    if let Some(p) = path.parent() {
+                        std::fs::create_dir_all(p)?;
+                    }
+                    let tmp = path.with_extension("robocarb-tmp");
+                    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
+                    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn status(&self, nodes: &[String], json: bool) -> Result<i32> {
+        self.check_nodes(nodes)?;
+        let st = self.engine().status(nodes)?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&st)?);
+            return Ok(0);
+        }
+        let width = st.iter().map(|s| s.node.len()).max().unwrap_or(4);
+        for s in &st {
+            let state = match (s.state, s.direct) {
+                (NodeState::Fresh, _) => "fresh",
+                (NodeState::Missing, _) => "missing",
+                (NodeState::Stale, true) => "stale",
+                (NodeState::Stale, false) => "stale (upstream)",
+            };
+            println!("{:<width$}  {state}", s.node);
+            for r in &s.reasons {
+                println!("{:<width$}    {r}", "");
+            }
+        }
+        let fresh = st.iter().filter(|s| s.state == NodeState::Fresh).count();
+        println!("{fresh} of {} node(s) fresh", st.len());
+        Ok(0)
+    }
+
+    pub fn why(&self, node: &str) -> Result<i32> {
+        self.check_nodes(&[node.to_string()])?;
+        let chain = self.engine().why(node)?;
+        match chain.first() {
+            Some(s) if s.state == NodeState::Fresh => {
+                println!("{node} is fresh: nothing it depends on has changed since its last build");
+                return Ok(0);
+            }
+            None => return Ok(0),
+            _ => {}
+        }
+        for s in &chain {
+            let state = match s.state {
+                NodeState::Fresh => "fresh",
+                NodeState::Stale => "stale",
+                NodeState::Missing => "missing",
+            };
+            println!("{} ({state}{})", s.node, if s.direct { "" } else { ", because of upstream" });
+            for r in &s.reasons {
+                println!("  {r}");
+            }
+        }
+        Ok(0)
+    }
+
+    pub fn dag(&self, format: &str) -> Result<i32> {
+        let st = self.engine().status(&[])?;
+        let state = |n: &str| st.iter().find(|s| s.node == n).map(|s| s.state).unwrap_or(NodeState::Missing);
+        let g = &self.pipeline.graph;
+        let mut out = String::new();
+        match format {
+            "dot" => {
+                out.push_str("digraph robocarb {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
+                for (name, _) in &g.sources {
+                    out.push_str(&format!("  \"source:{name}\" [shape=note, label=\"{name}\"];\n"));
+                }
+                for n in g.nodes() {
+                    let color = match state(&n.name) {
+                        NodeState::Fresh => "palegreen",
+                        NodeState::Stale => "gold",
+                        NodeState::Missing => "lightgrey",
+                    };
+                    out.push_str(&format!(
+                        "  \"{}\" [shape=box, style=filled, fillcolor={color}, label=\"{}\\n{}\"];\n",
+                        n.name,
+                        n.name,
+                        n.op.name()
+                    ));
+                }
+                for n in g.nodes() {
+                    for b in n.inputs.values() {
+                        let from = match b {
+                            Binding::Source(s) => format!("source:{s}"),
+                            Binding::Node(t) => t.clone(),
+                        };
+                        out.push_str(&format!("  \"{from}\" -> \"{}\";\n", n.name));
+                    }
+                }
+                out.push_str("}\n");
+            }
+            "mermaid" => {
+                out.push_str("graph LR\n");
+                for n in g.nodes() {
+                    let class = match state(&n.name) {
+                        NodeState::Fresh => "fresh",
+                        NodeState::Stale => "stale",
+                        NodeState::Missing => "missing",
+                    };
+                    out.push_str(&format!("  {}[\"{}<br/>{}\"]:::{class}\n", n.name, n.name, n.op.name()));
+                }
+                for n in g.nodes() {
+                    for b in n.inputs.values() {
+                        match b {
+                            Binding::Source(s) => out.push_str(&format!("  src_{s}[/\"{s}\"/] --> {}\n", n.name)),
+                            Binding::Node(t) => out.push_str(&format!("  {t} --> {}\n", n.name)),
+                        }
+                    }
+                }
+                out.push_str("  classDef fresh fill:#cfc;\n  classDef stale fill:#fd6;\n  classDef missing fill:#ddd;\n");
+            }
+            _ => {
+                for n in g.nodes() {
+                    let s = match state(&n.name) {
+                        NodeState::Fresh => "fresh",
+                        NodeState::Stale => "stale",
+                        NodeState::Missing => "missing",
+                    };
+                    let inputs: Vec<String> = n
+                        .inputs
+                        .iter()
+                        .map(|(slot, b)| match b {
+                            Binding::Source(s) => format!("{slot}=source:{s}"),
+                            Binding::Node(t) => format!("{slot}={t}"),
+                        })
+                        .collect();
+                    out.push_str(&format!("{} [{}] ({s}) <- {}\n", n.name, n.op.name(), inputs.join(", ")));
+                }
+            }
+        }
+        print!("{out}");
+        Ok(0)
+    }
+
+    fn artifact(&self, node: &str, output: Option<&str>) -> Result<(String, Vec<u8>)> {
+        self.check_nodes(&[node.to_string()])?;
+        let Some(outputs) = self.engine().last_outputs(node)? else {
+            bail!("node `{node}` has not been built yet; run `robocarb run {node}` first");
+        };
+        let name = match output {
+            Some(o) => o.to_string(),
+            None => robocarb_pipeline::main_output(&outputs.keys().cloned().collect::<Vec<_>>())
+                .ok_or_else(|| anyhow::anyhow!("node `{node}` has no outputs"))?,
+        };
+        let Some(hash) = outputs.get(&name) else {
+            bail!("node `{node}` has no output `{name}`; outputs: {}", outputs.keys().cloned().collect::<Vec<_>>().join(", "));
+        };
+        let Some(bytes) = self.store.get_blob(hash)? else {
+            bail!("output `{name}` of `{node}` is missing or corrupted in the store; run `robocarb run {node}` to recompute it");
+        };
+        Ok((name, bytes))
+    }
+
+    pub fn show(&self, node: &str, output: Option<&str>, rows: usize) -> Result<i32> {
+        let (name, bytes) = self.artifact(node, output)?;
+        let outputs = self.engine().last_outputs(node)?.unwrap_or_default();
+        println!("{node}: output `{name}` ({} bytes); outputs: {}", bytes.len(), outputs.keys().cloned().collect::<Vec<_>>().join(", "));
+        match robocarb_panel::Frame::decode(&bytes) {
+            Ok(frame) => print!("{}", crate::printing::frame_preview(&frame, rows)),
+            Err(_) => {
+                let text = String::from_utf8_lossy(&bytes);
+                for line in text.lines().take(rows.max(40)) {
+                    println!("{line}");
+                }
+            }
+        }
+        Ok(0)
+    }
+
+    pub fn export(&self, node: &str, output: Option<&str>, out: &Path, format: &str) -> Result<i32> {
+        let (name, bytes) = self.artifact(node, output)?;
+        let data = match robocarb_panel::Frame::decode(&bytes) {
+            Ok(frame) => match format {
+                "csv" => frame.to_csv().into_bytes(),
+                "json" => frame.to_json().into_bytes(),
+                _ => crate::export::parquet(&frame)?,
+            },
+            Err(_) => {
+                // Not a table (a rendered table or report): export the bytes as they are for csv/json
+                // when they already are that format.
+                let is_json = name.ends_with(".json");
+                let is_csv = name.ends_with(".csv");
+                match format {
+                    "json" if is_json => bytes,
+                    "csv" if is_csv => bytes,
+                    "json" => serde_json::to_vec_pretty(&String::from_utf8_lossy(&bytes))?,
+                    _ => bail!("output `{name}` of `{node}` is not a table; export it with --format json, or pick a table output with --output"),
+                }
+            }
+        };
+        if let Some(p) = out.parent() {
+            if !p.as_os_str().is_empty() {
+                std::fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
+            }
+        }
+        std::fs::write(out, data).with_context(|| format!("writing {}", out.display()))?;
+        println!("wrote {} ({node}/{name}, {format})", out.display());
+        Ok(0)
+    }
+
+    pub fn gc(&self, dry_run: bool) -> Result<i32> {
+        let _lock = StoreLock::exclusive(&self.cache_dir)?;
+        let mut keep_actions = BTreeSet::new();
+        let mut keep_blobs = BTreeSet::new();
+        for (_, record) in self.store.list_records()? {
+            for key in record.tasks.values() {
+                keep_actions.insert(*key);
+                if let Some(entry) = self.store.get_action(key)? {
+                    keep_blobs.extend(entry.outputs.values().copied());
+                }
+            }
+        }
+        let mut removed_actions = 0;
+        let mut removed_blobs = 0;
+        let mut bytes = 0u64;
+        for (path, entry) in self.store.list_actions()? {
+            if entry.map(|e| keep_actions.contains(&e.key)).unwrap_or(false) {
+                continue;
+            }
+            removed_actions += 1;
+            if !dry_run {
+                std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+            }
+        }
+        for h in self.store.list_blobs()? {
+            if keep_blobs.contains(&h) {
+                continue;
+            }
+            removed_blobs += 1;
+            bytes += std::fs::metadata(self.store.blob_file(&h)).map(|m| m.len()).unwrap_or(0);
+            if !dry_run {
+                self.store.remove_blob(&h)?;
+            }
+        }
+        let tmp = self.store.list_tmp()?;
+        if !dry_run {
+            for t in &tmp {
+                let _ = std::fs::remove_file(t);
+            }
+        }
+        println!(
+            "{}{removed_actions} action entr{}, {removed_blobs} blob(s) ({:.1} KiB), {} temp file(s){}",
+            if dry_run { "would remove " } else { "removed " },
+            if removed_actions == 1 { "y" } else { "ies" },
+            bytes as f64 / 1024.0,
+            tmp.len(),
+            if dry_run { " (dry run)" } else { "" }
+        );
+        Ok(0)
+    }
+
+    pub fn verify(&self) -> Result<i32> {
+        let mut problems = Vec::new();
+        let blobs = self.store.list_blobs()?;
+        for h in &blobs {
+            if !self.store.has_valid_blob(h)? {
+                problems.push(format!("blob {} does not match its hash (corrupted or truncated)", h.short()));
+            }
+        }
+        let actions = self.store.list_actions()?;
+        for (path, entry) in &actions {
+            match entry {
+                None => problems.push(format!("action entry {} is damaged", path.display())),
+                Some(e) => {
+                    if e.manifest.key() != e.key {
+                        problems.push(format!("action entry {} does not match its manifest", path.display()));
+                    }
+                    for (name, h) in &e.outputs {
+                        if !blobs.contains(h) {
+                            problems.push(format!("action {} output `{name}` refers to missing blob {}", e.key.short(), h.short()));
+                        }
+                    }
+                }
+            }
+        }
+        for (node, record) in self.store.list_records()? {
+            for (p, key) in &record.tasks {
+                if self.store.get_action(key)?.is_none() {
+                    problems.push(format!("node {node}{} refers to missing action {}", if p.is_empty() { String::new() } else { format!("@{p}") }, key.short()));
+                }
+            }
+        }
+        let tmp = self.store.list_tmp()?;
+        println!(
+            "checked {} blob(s), {} action entr{}; {} leftover temp file(s) (harmless; `cache gc` removes them)",
+            blobs.len(),
+            actions.len(),
+            if actions.len() == 1 { "y" } else { "ies" },
+            tmp.len()
+        );
+        if problems.is_empty() {
+            println!("store is valid");
+            Ok(0)
+        } else {
+            for p in &problems {
+                println!("problem: {p}");
+            }
+            println!("{} problem(s); `robocarb run` recomputes whatever is damaged", problems.len());
+            Ok(1)
+        }
+    }
+}
+
+fn run_json(report: &robocarb_dag::RunReport) -> Result<String> {
+    let pick = |o: Outcome| -> Vec<&str> {
+        report.nodes.iter().filter(|n| n.outcome == o).map(|n| n.node.as_str()).collect()
+    };
+    let v = serde_json::json!({
+        "executed": pick(Outcome::Executed),
+        "cached": pick(Outcome::Cached),
+        "would_execute": pick(Outcome::WouldExecute),
+        "failed": pick(Outcome::Failed),
+        "skipped": pick(Outcome::Skipped),
+        "nodes": report.nodes,
+    });
+    Ok(serde_json::to_string_pretty(&v)?)
+}
+
+pub fn synth(seed: u64, out: &Path, cities: Option<usize>, years: Option<&str>) -> Result<i32> {
+    let mut config = robocarb_synth::SynthConfig { seed, ..Default::default() };
+    if let Some(c) = cities {
+        config.cities = c;
+    }
+    if let Some(y) = years {
+        let (a, b) = y
+            .split_once("..")
+            .ok_or_else(|| anyhow::anyhow!("--years must look like 2006..2019, got `{y}`"))?;
+        let a: i32 = a.trim().parse().with_context(|| format!("--years: `{a}` is not a year"))?;
+        let b: i32 = b.trim().trim_start_matches('=').parse().with_context(|| format!("--years: `{b}` is not a year"))?;
+        if b < a {
+            bail!("--years: the last year {b} is before the first {a}");
+        }
+        config.years = (a, b);
+    }
+    let summary = robocarb_synth::generate(&config, out).with_context(|| format!("generating the twin into {}", out.display()))?;
+    println!("{summary}");
+    Ok(0)
+}

@@ -1,0 +1,167 @@
+//! Terminal output: one line per node as it finishes, progress bars for long nodes, and the run
+//! information block that the published HTML report gets.
+
+use crate::commands::Context;
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use robocarb_dag::{EventSink, NodeRun, Outcome, RunReport};
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+pub struct Printer {
+    lines: bool,
+    bars: Mutex<BTreeMap<String, ProgressBar>>,
+}
+
+impl Printer {
+    pub fn new(lines: bool) -> Self {
+        Printer { lines, bars: Mutex::new(BTreeMap::new()) }
+    }
+
+    pub fn finish(&self) {
+        if let Ok(mut bars) = self.bars.lock() {
+            for (_, b) in std::mem::take(&mut *bars) {
+                b.finish_and_clear();
+            }
+        }
+    }
+}
+
+impl EventSink for Printer {
+    fn node_finished(&self, run: &NodeRun) {
+        if let Ok(mut bars) = self.bars.lock() {
+            if let Some(b) = bars.remove(&run.node) {
+                b.finish_and_clear();
+            }
+        }
+        if !self.lines {
+            return;
+        }
+        let what = match run.outcome {
+            Outcome::Executed => "executed",
+            Outcome::Cached => "cached",
+            Outcome::WouldExecute => "would execute",
+            Outcome::Failed => "FAILED",
+            Outcome::Skipped => "skipped",
+        };
+        let mut line = format!("{what:<13} {:<14}", run.node);
+        if run.outcome == Outcome::Executed {
+            line.push_str(&format!(" {:>9.1} ms", run.duration_ms));
+            if run.tasks_executed.iter().any(|t| !t.is_empty()) {
+                line.push_str(&format!(
+                    "  ({} of {} partitions: {})",
+                    run.tasks_executed.len(),
+                    run.tasks_executed.len() + run.tasks_cached,
+                    run.tasks_executed.join(", ")
+                ));
+            }
+        }
+        if let Some(e) = &run.error {
+            line.push_str(&format!("  {e}"));
+        }
+        println!("{line}");
+    }
+
+    fn progress(&self, node: &str, done: u64, total: u64) {
+        if !self.lines {
+            return;
+        }
+        if let Ok(mut bars) = self.bars.lock() {
+            let bar = bars.entry(node.to_string()).or_insert_with(|| {
+                let b = ProgressBar::new(total);
+                if let Ok(style) = ProgressStyle::with_template("{prefix:<14} [{bar:40}] {pos}/{len} {eta}") {
+                    b.set_style(style.progress_chars("=> "));
+                }
+                b.set_prefix(node.to_string());
+                b
+            });
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    }
+}
+
+/// The published HTML report: the stored report input plus this run's graph (every node with its
+/// state and last duration), the node keys, and git provenance. The artifact in the store stays
+/// deterministic; only the published copy carries run information.
+pub fn live_report(input_json: &[u8], ctx: &Context, report: &RunReport) -> Result<Vec<u8>> {
+    let mut input: robocarb_report::ReportInput = serde_json::from_slice(input_json)?;
+    let engine = robocarb_dag::Engine::new(&ctx.pipeline.graph, &ctx.store);
+    let statuses = engine.status(&[])?;
+    for n in ctx.pipeline.graph.nodes() {
+        let state = statuses
+            .iter()
+            .find(|s| s.node == n.name)
+            .map(|s| match s.state {
+                robocarb_dag::NodeState::Fresh => "fresh",
+                robocarb_dag::NodeState::Stale => "stale",
+                robocarb_dag::NodeState::Missing => "never_built",
+            })
+            .unwrap_or("never_built");
+        let state = match report.nodes.iter().find(|r| r.node == n.name).map(|r| &r.outcome) {
+            Some(Outcome::Failed) => "failed",
+            _ => state,
+        };
+        let actions = engine.last_actions(&n.name)?;
+        let ms: f64 = actions.values().map(|a| a.duration_ms).sum();
+        let key = actions.values().next().map(|a| a.key.short()).unwrap_or_default();
+        input.nodes.push(robocarb_report::NodeInfo {
+            name: n.name.clone(),
+            op: n.op.name().to_string(),
+            state: state.to_string(),
+            duration_ms: if actions.is_empty() { None } else { Some(ms.round() as u64) },
+            key: key.clone(),
+        });
+        input.provenance.node_keys.push((n.name.clone(), key));
+        for b in n.inputs.values() {
+            if let robocarb_dag::Binding::Node(t) = b {
+                input.edges.push((t.clone(), n.name.clone()));
+            }
+        }
+    }
+    let (commit, dirty) = git_state(&ctx.pipeline.root);
+    input.provenance.git_commit = commit;
+    input.provenance.git_dirty = dirty;
+    Ok(robocarb_report::html_report(&input).into_bytes())
+}
+
+fn git_state(root: &std::path::Path) -> (String, bool) {
+    let run = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match run(&["rev-parse", "HEAD"]) {
+        Some(c) => (c, run(&["status", "--porcelain"]).map(|s| !s.is_empty()).unwrap_or(false)),
+        None => ("(not a git checkout)".into(), false),
+    }
+}
+
+/// The first `rows` rows of a table, aligned.
+pub fn frame_preview(frame: &robocarb_panel::Frame, rows: usize) -> String {
+    let csv = frame.head(rows).to_csv();
+    let table: Vec<Vec<String>> = csv.lines().map(|l| l.split(',').map(|c| c.to_string()).collect()).collect();
+    let ncols = table.iter().map(|r| r.len()).max().unwrap_or(0);
+    let widths: Vec<usize> =
+        (0..ncols).map(|c| table.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0).min(14)).collect();
+    let mut out = String::new();
+    for r in &table {
+        let cells: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let c: String = c.chars().take(14).collect();
+                format!("{c:>w$}", w = widths[i])
+            })
+            .collect();
+        out.push_str(&cells.join(" "));
+        out.push('\n');
+    }
+    out.push_str(&format!("({} rows x {} columns)\n", frame.nrows(), frame.ncols()));
+    out
+}

@@ -1,0 +1,105 @@
+//! Every LP shape this crate builds, solved by the dense simplex and by microlp (an independent
+//! pure-Rust simplex); optimal values must agree to 1e-5: microlp works to looser tolerances (it returns super-SBM values like 0.9999988 where the program bounds the value below by 1), so the 1e-6 acceptance check is against HiGHS in the golden tests and feasibility verdicts must match.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::data::Dims;
+use crate::sbm::{plain_lp, super_lp, Pool, Returns};
+use crate::simplex::{solve, DenseLp, LpOutcome};
+
+fn solve_microlp(lp: &DenseLp) -> Option<f64> {
+    use microlp::{ComparisonOp, OptimizationDirection, Problem};
+    let mut p = Problem::new(OptimizationDirection::Minimize);
+    let vars: Vec<_> = lp
+        .c
+        .iter()
+        .map(|&c| p.add_var(c, (0.0, f64::INFINITY)))
+        .collect();
+    for i in 0..lp.rows {
+        let expr: Vec<_> = (0..lp.cols)
+            .filter(|&j| lp.a[j * lp.rows + i] != 0.0)
+            .map(|j| (vars[j], lp.a[j * lp.rows + i]))
+            .collect();
+        p.add_constraint(expr.as_slice(), ComparisonOp::Eq, lp.b[i]);
+    }
+    match p.solve() {
+        Ok(microlp::SolveOutcome::Solution(s)) => Some(s.objective()),
+        Ok(_) => panic!("microlp interrupted"),
+        Err(microlp::Error::Infeasible) => None,
+        Err(e) => panic!("microlp error {e:?}"),
+    }
+}
+
+fn ours(lp: &DenseLp) -> Option<f64> {
+    match solve(lp) {
+        LpOutcome::Optimal { objective, x } => {
+            // Primal feasibility of the returned vertex.
+            for i in 0..lp.rows {
+                let lhs: f64 = (0..lp.cols).map(|j| lp.a[j * lp.rows + i] * x[j]).sum();
+                assert!((lhs - lp.b[i]).abs() < 1e-8, "row {i}: {lhs} vs {}", lp.b[i]);
+            }
+            Some(objective)
+        }
+        LpOutcome::Infeasible => None,
+        other => panic!("dense simplex: {other:?}"),
+    }
+}
+
+fn random_pool(rng: &mut ChaCha8Rng, n: usize, dims: Dims, degenerate: bool) -> Pool {
+    let w = dims.width();
+    let mut vals = Vec::with_capacity(n * w);
+    for _ in 0..n {
+        for _ in 0..w {
+            // Degenerate pools draw from few distinct values, so ties and duplicates abound.
+            let v: f64 = if degenerate {
+                f64::from(rng.random_range(1..4_u8))
+            } else {
+                rng.random_range(0.5..20.0)
+            };
+            vals.push(v);
+        }
+    }
+    Pool { dims, vals }
+}
+
+#[test]
+fn dense_simplex_matches_microlp_on_sbm_programs() {
+    let mut rng = ChaCha8Rng::seed_from_u64(20260529);
+    let mut compared = 0;
+    for case in 0..60 {
+        let dims = Dims {
+            m: 1 + case % 3,
+            s1: 1 + case % 2,
+            s2: case % 4,
+        };
+        let n = 3 + (case * 7) % 40;
+        let pool = random_pool(&mut rng, n + 1, dims, case % 3 == 0);
+        let refs: Vec<usize> = (0..n).collect();
+        let own_in: Vec<usize> = (0..=n).collect();
+        for returns in [Returns::Crs, Returns::Vrs] {
+            for o in [0, n] {
+                let o_vals = pool.obs(o).to_vec();
+                // plain SBM: against refs (o = n is outside) and against all
+                for r in [&refs, &own_in] {
+                    let lp = plain_lp(&pool, r, &o_vals, returns);
+                    let (a, b) = (ours(&lp), solve_microlp(&lp));
+                    match (a, b) {
+                        (Some(a), Some(b)) => assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{a} vs {b}"),
+                        (None, None) => {}
+                        _ => panic!("feasibility differs: {a:?} vs {b:?} (case {case})"),
+                    }
+                    let lp = super_lp(&pool, r, &o_vals, returns);
+                    let (a, b) = (ours(&lp), solve_microlp(&lp));
+                    match (a, b) {
+                        (Some(a), Some(b)) => assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{a} vs {b}"),
+                        (None, None) => {}
+                        _ => panic!("feasibility differs: {a:?} vs {b:?} (case {case})"),
+                    }
+                    compared += 2;
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 60 * 2 * 2 * 2 * 2);
+}

@@ -1,0 +1,1 @@
+include!("/tmp/dbg_body.rs");

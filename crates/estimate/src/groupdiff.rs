@@ -1,0 +1,335 @@
+//! Between-group coefficient difference (paper Table 9).
+//!
+//! *Permutation test* (Stata `bdiff`, Fisher permutation for panel data): the groups are
+//! defined at the cluster level (a city is in group 0 or group 1; the flag must be
+//! constant within a cluster). Observed `d0 = b_0 - b_1`, the coefficient of interest in
+//! group 0 minus that in group 1, each from its own regression with the same FE. Each
+//! permutation orders the cluster positions (see [`crate::resample`]); the first `G_0`
+//! clusters form pseudo-group 0 and the rest pseudo-group 1 (original sizes), giving
+//! `d*`. `p = #(d* >= d0) / R`, replaced by `1 - p` when above 0.5 (one-sided, as bdiff
+//! reports it). Permutations whose fits fail are counted and excluded from `R`.
+//!
+//! *Chow test* from the fully interacted model on the pooled sample: every regressor
+//! `x_j` and `x_j g` (g = 1 in group 1) as regressors, every FE dimension interacted with
+//! the group (so city FE stay city FE and year FE become group-by-year FE), cluster VCE.
+//! The interaction on the coefficient of interest equals `b_1 - b_0`; its Wald test is
+//! `F(1, G - 1) = t²`, and the joint test of all interactions is `F = W / p` on
+//! `F(p, G - 1)`.
+
+use crate::linalg::wald;
+use crate::linear::{check_finite, check_len, Prepared};
+use crate::ols::ols_prepared;
+use crate::resample::{gather, permutations, ClusterRows, Draws};
+use crate::{dist, EstimateError, FitOptions, OlsResult, Vce};
+use serde::Serialize;
+
+/// Inputs, one entry per observation.
+#[derive(Debug, Clone)]
+pub struct GroupDiffInput<'a> {
+    pub y: &'a [f64],
+    pub x: Vec<(&'a str, &'a [f64])>,
+    /// Name of the coefficient whose difference is tested (one of `x`).
+    pub coef: &'a str,
+    pub fe: Vec<&'a [u32]>,
+    pub cluster: &'a [u32],
+    /// Group membership, constant within each cluster.
+    pub group: &'a [bool],
+}
+
+/// Options: permutations (default 1,000 seeded), fit options.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupDiffOptions<'a> {
+    pub permutations: Draws<'a>,
+    pub fit: FitOptions,
+}
+
+impl Default for GroupDiffOptions<'_> {
+    fn default() -> Self {
+        Self {
+            permutations: Draws::Seeded {
+                reps: 1000,
+                seed: 20_260_601,
+            },
+            fit: FitOptions::default(),
+        }
+    }
+}
+
+/// Split-sample estimate of the coefficient of interest.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct GroupEstimate {
+    pub b: f64,
+    pub se: f64,
+    pub t: f64,
+    pub p: f64,
+    pub n: usize,
+    pub n_clusters: usize,
+}
+
+/// Permutation-test summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct PermutationTest {
+    pub reps: usize,
+    pub failed: usize,
+    /// `#(d* >= d0) / R`, replaced by `1 - p` when above 0.5.
+    pub p: f64,
+    /// The `d*` of the successful permutations, in order.
+    pub draws: Vec<f64>,
+}
+
+/// Chow test from the fully interacted model.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChowTest {
+    /// Interaction coefficient on the coefficient of interest (`b_1 - b_0`) and its SE.
+    pub diff: f64,
+    pub se: f64,
+    pub f: f64,
+    pub f_df: (f64, f64),
+    pub p: f64,
+    /// Joint test of all interactions.
+    pub joint_f: f64,
+    pub joint_df: (f64, f64),
+    pub joint_p: f64,
+}
+
+/// Result of [`group_difference`].
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupDiffResult {
+    pub group0: GroupEstimate,
+    pub group1: GroupEstimate,
+    /// `d0 = b_0 - b_1`.
+    pub d0: f64,
+    pub permutation: Option<PermutationTest>,
+    pub chow: ChowTest,
+}
+
+fn fit_subset(
+    input: &GroupDiffInput,
+    rows: &[usize],
+    opts: &FitOptions,
+) -> Result<OlsResult, EstimateError> {
+    let y = gather(input.y, rows);
+    let xs: Vec<Vec<f64>> = input.x.iter().map(|(_, v)| gather(v, rows)).collect();
+    let x_refs: Vec<(&str, &[f64])> = input
+        .x
+        .iter()
+        .zip(&xs)
+        .map(|((n, _), v)| (*n, v.as_slice()))
+        .collect();
+    let fe: Vec<Vec<u32>> = input.fe.iter().map(|f| gather(f, rows)).collect();
+    let fe_refs: Vec<&[u32]> = fe.iter().map(|v| v.as_slice()).collect();
+    let cl = gather(input.cluster, rows);
+    let prep = Prepared::new(y.len(), &fe_refs, &Vce::Cluster(&cl), opts)?;
+    ols_prepared(&prep, &y, &x_refs, opts)
+}
+
+fn estimate(r: &OlsResult, name: &str) -> Result<GroupEstimate, EstimateError> {
+    let (b, se, t, p) = r
+        .coef(name)
+        .ok_or_else(|| EstimateError::AllRegressorsCollinear(vec![name.to_string()]))?;
+    Ok(GroupEstimate {
+        b,
+        se,
+        t,
+        p,
+        n: r.n,
+        n_clusters: r.n_clusters.first().copied().unwrap_or(0),
+    })
+}
+
+fn rows_of(clusters: &ClusterRows, positions: &[u32]) -> Vec<usize> {
+    let mut rows: Vec<usize> = positions
+        .iter()
+        .flat_map(|&k| clusters.rows[k as usize].iter().copied())
+        .collect();
+    rows.sort_unstable();
+    rows
+}
+
+/// Split-sample coefficients, bdiff permutation test and Chow test.
+pub fn group_difference(
+    input: &GroupDiffInput,
+    opts: &GroupDiffOptions,
+) -> Result<GroupDiffResult, EstimateError> {
+    let n = input.y.len();
+    if n == 0 {
+        return Err(EstimateError::EmptySample(
+            "outcome has no observations".into(),
+        ));
+    }
+    check_finite("y", input.y)?;
+    for (name, v) in &input.x {
+        check_len(name, v.len(), n)?;
+        check_finite(name, v)?;
+    }
+    for (f, v) in input.fe.iter().enumerate() {
+        check_len(&format!("fixed effect {f}"), v.len(), n)?;
+    }
+    check_len("cluster", input.cluster.len(), n)?;
+    check_len("group", input.group.len(), n)?;
+    let coef_pos = input
+        .x
+        .iter()
+        .position(|(name, _)| *name == input.coef)
+        .ok_or_else(|| {
+            EstimateError::InvalidArgument(format!("coefficient {} is not a regressor", input.coef))
+        })?;
+    let clusters = ClusterRows::new(input.cluster);
+    let g = clusters.len();
+    let mut cluster_group = Vec::with_capacity(g);
+    for (k, rows) in clusters.rows.iter().enumerate() {
+        let first = input.group[rows[0]];
+        if rows.iter().any(|&r| input.group[r] != first) {
+            return Err(EstimateError::InvalidArgument(format!(
+                "group is not constant within cluster {}",
+                clusters.ids[k]
+            )));
+        }
+        cluster_group.push(first);
+    }
+    let pos0: Vec<u32> = (0..g as u32)
+        .filter(|&k| !cluster_group[k as usize])
+        .collect();
+    let pos1: Vec<u32> = (0..g as u32)
+        .filter(|&k| cluster_group[k as usize])
+        .collect();
+    if pos0.len() < 2 || pos1.len() < 2 {
+        return Err(EstimateError::TooFewClusters(pos0.len().min(pos1.len())));
+    }
+    let g0 = pos0.len();
+    let group0 = estimate(
+        &fit_subset(input, &rows_of(&clusters, &pos0), &opts.fit)?,
+        input.coef,
+    )?;
+    let group1 = estimate(
+        &fit_subset(input, &rows_of(&clusters, &pos1), &opts.fit)?,
+        input.coef,
+    )?;
+    let d0 = group0.b - group1.b;
+
+    let generated;
+    let perms: &[Vec<u32>] = match opts.permutations {
+        Draws::None => &[],
+        Draws::Seeded { reps, seed } => {
+            generated = permutations(reps, g, seed);
+            &generated
+        }
+        Draws::Explicit(p) => p,
+    };
+    let permutation = if perms.is_empty() {
+        None
+    } else {
+        let mut draws = Vec::with_capacity(perms.len());
+        let mut failed = 0;
+        for perm in perms {
+            let mut seen = vec![false; g];
+            let valid = perm.len() == g
+                && perm
+                    .iter()
+                    .all(|&k| (k as usize) < g && !std::mem::replace(&mut seen[k as usize], true));
+            if !valid {
+                return Err(EstimateError::InvalidArgument(format!(
+                    "a permutation is not an ordering of 0..{g}"
+                )));
+            }
+            let a = fit_subset(input, &rows_of(&clusters, &perm[..g0]), &opts.fit);
+            let b = fit_subset(input, &rows_of(&clusters, &perm[g0..]), &opts.fit);
+            match (a, b) {
+                (Ok(a), Ok(b)) => match (a.coef(input.coef), b.coef(input.coef)) {
+                    (Some(x), Some(y)) => draws.push(x.0 - y.0),
+                    _ => failed += 1,
+                },
+                _ => failed += 1,
+            }
+        }
+        if draws.is_empty() {
+            return Err(EstimateError::InvalidArgument(
+                "every permutation failed to estimate".into(),
+            ));
+        }
+        let hits = draws.iter().filter(|&&d| d >= d0).count() as f64;
+        let mut p = hits / draws.len() as f64;
+        if p > 0.5 {
+            p = 1.0 - p;
+        }
+        Some(PermutationTest {
+            reps: perms.len(),
+            failed,
+            p,
+            draws,
+        })
+    };
+
+    let chow = chow_test(input, coef_pos, &opts.fit)?;
+    Ok(GroupDiffResult {
+        group0,
+        group1,
+        d0,
+        permutation,
+        chow,
+    })
+}
+
+fn chow_test(
+    input: &GroupDiffInput,
+    coef_pos: usize,
+    opts: &FitOptions,
+) -> Result<ChowTest, EstimateError> {
+    let names: Vec<String> = input.x.iter().map(|(n, _)| format!("{n}:group")).collect();
+    let inter: Vec<Vec<f64>> = input
+        .x
+        .iter()
+        .map(|(_, v)| {
+            v.iter()
+                .zip(input.group)
+                .map(|(x, &g)| if g { *x } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let mut regs: Vec<(&str, &[f64])> = input.x.clone();
+    for (n, v) in names.iter().zip(&inter) {
+        regs.push((n.as_str(), v.as_slice()));
+    }
+    let fe: Vec<Vec<u32>> = input
+        .fe
+        .iter()
+        .map(|f| {
+            let codes: Vec<u64> = f
+                .iter()
+                .zip(input.group)
+                .map(|(&l, &g)| ((l as u64) << 1) | g as u64)
+                .collect();
+            let mut map = std::collections::HashMap::new();
+            codes
+                .iter()
+                .map(|c| {
+                    let next = map.len() as u32;
+                    *map.entry(*c).or_insert(next)
+                })
+                .collect()
+        })
+        .collect();
+    let fe_refs: Vec<&[u32]> = fe.iter().map(|v| v.as_slice()).collect();
+    let prep = Prepared::new(input.y.len(), &fe_refs, &Vce::Cluster(input.cluster), opts)?;
+    let r = ols_prepared(&prep, input.y, &regs, opts)?;
+    let target = &names[coef_pos];
+    let i = r
+        .index_of(target)
+        .ok_or_else(|| EstimateError::AllRegressorsCollinear(vec![target.clone()]))?;
+    let k = r.b.len();
+    let flat: Vec<f64> = r.vcov.iter().flatten().copied().collect();
+    let idx: Vec<usize> = names.iter().filter_map(|n| r.index_of(n)).collect();
+    let w = wald(&r.b, &flat, k, &idx)?;
+    let q = idx.len() as f64;
+    let f = r.t[i] * r.t[i];
+    Ok(ChowTest {
+        diff: r.b[i],
+        se: r.se[i],
+        f,
+        f_df: (1.0, r.df_t),
+        p: dist::f_sf(f, 1.0, r.df_t),
+        joint_f: w / q,
+        joint_df: (q, r.df_t),
+        joint_p: dist::f_sf(w / q, q, r.df_t),
+    })
+}

@@ -1,0 +1,373 @@
+//! Baron-Kenny stepwise mediation with fixed effects and a cluster VCE (paper Table 8):
+//!
+//! 1. `Y = c X + controls + FE`            (total effect `c`)
+//! 2. `M = a X + controls + FE`            (`a`)
+//! 3. `Y = c' X + b M + controls + FE`     (direct effect `c'`, `b`)
+//!
+//! Indirect effect `ab`; Sobel `z = ab / sqrt(b² s_a² + a² s_b²)`, Aroian adds `s_a² s_b²`
+//! under the root, Goodman subtracts it (undefined when the radicand is not positive);
+//! two-sided normal p-values. Proportion mediated `ab / c`.
+//!
+//! Cluster bootstrap of `ab`: each draw resamples whole clusters with replacement (see
+//! [`crate::resample`] for the position convention); every drawn copy of a cluster is a
+//! new cluster, and FE dimensions nested in the cluster (city FE) get a new level per
+//! copy, as Stata's `bootstrap, cluster() idcluster()`. Equations 2 and 3 are re-estimated
+//! per draw (singletons dropped as usual); draws whose fit fails are counted, not used.
+//! Percentile interval: type-7 quantiles at `α/2`, `1-α/2` of the `ab*`. Bias-corrected:
+//! `z0 = Φ^{-1}(#{ab* <= ab} / B)`, quantiles at `Φ(2 z0 ± z_{1-α/2})` (Efron; Stata's
+//! `estat bootstrap, bc` formula), `None` when `z0` is infinite.
+
+use crate::absorb::is_nested;
+use crate::linear::{check_finite, check_len, Prepared};
+use crate::ols::ols_prepared;
+use crate::resample::{bootstrap_draws, gather, quantile_sorted, ClusterRows, Draws};
+use crate::{dist, EstimateError, FitOptions, Vce};
+use serde::Serialize;
+
+/// Inputs, one entry per observation.
+#[derive(Debug, Clone)]
+pub struct MediationInput<'a> {
+    pub y: &'a [f64],
+    /// Treatment `X` (name, values).
+    pub x: (&'a str, &'a [f64]),
+    /// Mediator `M` (name, values).
+    pub m: (&'a str, &'a [f64]),
+    pub controls: Vec<(&'a str, &'a [f64])>,
+    pub fe: Vec<&'a [u32]>,
+    /// Cluster ids for the VCE and the bootstrap.
+    pub cluster: &'a [u32],
+}
+
+/// Options: bootstrap draws (default 1,000 seeded draws), interval level, fit options.
+#[derive(Debug, Clone, Copy)]
+pub struct MediationOptions<'a> {
+    pub draws: Draws<'a>,
+    /// Confidence level of the bootstrap intervals, e.g. 0.95.
+    pub level: f64,
+    pub fit: FitOptions,
+}
+
+impl Default for MediationOptions<'_> {
+    fn default() -> Self {
+        Self {
+            draws: Draws::Seeded {
+                reps: 1000,
+                seed: 20_260_601,
+            },
+            level: 0.95,
+            fit: FitOptions::default(),
+        }
+    }
+}
+
+/// Coefficient with cluster-robust inference (t with G - 1 df).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Coef {
+    pub b: f64,
+    pub se: f64,
+    pub t: f64,
+    pub p: f64,
+}
+
+/// A normal test of the indirect effect.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct IndirectTest {
+    pub se: f64,
+    pub z: f64,
+    pub p: f64,
+}
+
+/// Bootstrap summary of `ab`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BootstrapSummary {
+    pub reps: usize,
+    pub failed: usize,
+    pub level: f64,
+    pub mean: f64,
+    /// Standard deviation of the `ab*` (divisor B - 1).
+    pub se: f64,
+    pub percentile: (f64, f64),
+    pub bias_corrected: Option<(f64, f64)>,
+    /// The `ab*` of the successful draws, in draw order.
+    pub draws: Vec<f64>,
+}
+
+/// Result of [`mediation`].
+#[derive(Debug, Clone, Serialize)]
+pub struct MediationResult {
+    /// Total effect of X on Y (equation 1).
+    pub c: Coef,
+    /// Effect of X on M (equation 2).
+    pub a: Coef,
+    /// Effect of M on Y given X (equation 3).
+    pub b: Coef,
+    /// Direct effect of X on Y given M (equation 3).
+    pub c_prime: Coef,
+    pub indirect: f64,
+    pub sobel: IndirectTest,
+    pub aroian: IndirectTest,
+    /// `None` when `b² s_a² + a² s_b² - s_a² s_b² <= 0`.
+    pub goodman: Option<IndirectTest>,
+    /// `ab / c` (`None` when `c = 0`).
+    pub proportion_mediated: Option<f64>,
+    /// Observations and clusters of each equation (1, 2, 3).
+    pub n: [usize; 3],
+    pub n_clusters: [usize; 3],
+    pub bootstrap: Option<BootstrapSummary>,
+}
+
+fn coef_of(r: &crate::OlsResult, name: &str) -> Result<Coef, EstimateError> {
+    r.coef(name)
+        .map(|(b, se, t, p)| Coef { b, se, t, p })
+        .ok_or_else(|| EstimateError::AllRegressorsCollinear(vec![name.to_string()]))
+}
+
+fn indirect_test(ab: f64, var: f64) -> Option<IndirectTest> {
+    if var > 0.0 {
+        let se = var.sqrt();
+        let z = ab / se;
+        Some(IndirectTest {
+            se,
+            z,
+            p: dist::normal_two_sided_p(z),
+        })
+    } else {
+        None
+    }
+}
+
+/// The three regressions for one sample; returns (eq1, eq2, eq3).
+#[allow(clippy::too_many_arguments)]
+fn equations(
+    y: &[f64],
+    x: (&str, &[f64]),
+    m: (&str, &[f64]),
+    controls: &[(&str, &[f64])],
+    fe: &[&[u32]],
+    vce: Vce,
+    opts: &FitOptions,
+    total: bool,
+) -> Result<(Option<crate::OlsResult>, crate::OlsResult, crate::OlsResult), EstimateError> {
+    let prep = Prepared::new(y.len(), fe, &vce, opts)?;
+    let mut reg1 = vec![x];
+    reg1.extend_from_slice(controls);
+    let eq1 = if total {
+        Some(ols_prepared(&prep, y, &reg1, opts)?)
+    } else {
+        None
+    };
+    let eq2 = ols_prepared(&prep, m.1, &reg1, opts)?;
+    let mut reg3 = vec![x, m];
+    reg3.extend_from_slice(controls);
+    let eq3 = ols_prepared(&prep, y, &reg3, opts)?;
+    Ok((eq1, eq2, eq3))
+}
+
+/// Baron-Kenny mediation with FE, cluster VCE, Sobel-type tests and a cluster bootstrap.
+pub fn mediation(
+    input: &MediationInput,
+    opts: &MediationOptions,
+) -> Result<MediationResult, EstimateError> {
+    let n = input.y.len();
+    if n == 0 {
+        return Err(EstimateError::EmptySample(
+            "outcome has no observations".into(),
+        ));
+    }
+    check_finite("y", input.y)?;
+    for (name, v) in [input.x, input.m].iter().chain(&input.controls) {
+        check_len(name, v.len(), n)?;
+        check_finite(name, v)?;
+    }
+    check_len("cluster", input.cluster.len(), n)?;
+    if input.x.0 == input.m.0 {
+        return Err(EstimateError::InvalidArgument(
+            "treatment and mediator have the same name".into(),
+        ));
+    }
+    if !(opts.level > 0.0 && opts.level < 1.0) {
+        return Err(EstimateError::InvalidArgument(format!(
+            "confidence level {} not in (0, 1)",
+            opts.level
+        )));
+    }
+    let (eq1, eq2, eq3) = equations(
+        input.y,
+        input.x,
+        input.m,
+        &input.controls,
+        &input.fe,
+        Vce::Cluster(input.cluster),
+        &opts.fit,
+        true,
+    )?;
+    let eq1 =
+        eq1.ok_or_else(|| EstimateError::InvalidArgument("total-effect equation missing".into()))?;
+    let c = coef_of(&eq1, input.x.0)?;
+    let a = coef_of(&eq2, input.x.0)?;
+    let b = coef_of(&eq3, input.m.0)?;
+    let c_prime = coef_of(&eq3, input.x.0)?;
+    let ab = a.b * b.b;
+    let base = b.b * b.b * a.se * a.se + a.b * a.b * b.se * b.se;
+    let cross = a.se * a.se * b.se * b.se;
+    let sobel = indirect_test(ab, base)
+        .ok_or_else(|| EstimateError::SingularDesign("Sobel variance is zero".into()))?;
+    let aroian = indirect_test(ab, base + cross)
+        .ok_or_else(|| EstimateError::SingularDesign("Aroian variance is zero".into()))?;
+    let goodman = indirect_test(ab, base - cross);
+    let bootstrap = bootstrap_ab(input, opts, ab)?;
+    Ok(MediationResult {
+        c,
+        a,
+        b,
+        c_prime,
+        indirect: ab,
+        sobel,
+        aroian,
+        goodman,
+        proportion_mediated: if c.b != 0.0 { Some(ab / c.b) } else { None },
+        n: [eq1.n, eq2.n, eq3.n],
+        n_clusters: [eq1.n_clusters[0], eq2.n_clusters[0], eq3.n_clusters[0]],
+        bootstrap,
+    })
+}
+
+fn bootstrap_ab(
+    input: &MediationInput,
+    opts: &MediationOptions,
+    ab: f64,
+) -> Result<Option<BootstrapSummary>, EstimateError> {
+    let clusters = ClusterRows::new(input.cluster);
+    let g = clusters.len();
+    let generated;
+    let draws: &[Vec<u32>] = match opts.draws {
+        Draws::None => return Ok(None),
+        Draws::Seeded { reps, seed } => {
+            generated = bootstrap_draws(reps, g, seed);
+            &generated
+        }
+        Draws::Explicit(d) => d,
+    };
+    if draws.is_empty() {
+        return Ok(None);
+    }
+    let nested: Vec<bool> = input
+        .fe
+        .iter()
+        .map(|f| is_nested(f, input.cluster))
+        .collect();
+    let mut values = Vec::with_capacity(draws.len());
+    let mut failed = 0;
+    for draw in draws {
+        if let Some(&bad) = draw.iter().find(|&&k| k as usize >= g) {
+            return Err(EstimateError::InvalidArgument(format!(
+                "bootstrap draw refers to cluster position {bad} of {g}"
+            )));
+        }
+        let mut rows = Vec::new();
+        let mut new_cluster = Vec::new();
+        for (copy, &k) in draw.iter().enumerate() {
+            for &r in &clusters.rows[k as usize] {
+                rows.push(r);
+                new_cluster.push(copy as u32);
+            }
+        }
+        // FE nested in the cluster get a distinct level per drawn copy.
+        let fe: Vec<Vec<u32>> = input
+            .fe
+            .iter()
+            .zip(&nested)
+            .map(|(f, &is_n)| {
+                let raw = gather(f, &rows);
+                if is_n {
+                    let pairs: Vec<u64> = raw
+                        .iter()
+                        .zip(&new_cluster)
+                        .map(|(&l, &c)| ((c as u64) << 32) | l as u64)
+                        .collect();
+                    relabel(&pairs)
+                } else {
+                    raw
+                }
+            })
+            .collect();
+        let fe_refs: Vec<&[u32]> = fe.iter().map(|v| v.as_slice()).collect();
+        let y = gather(input.y, &rows);
+        let x = gather(input.x.1, &rows);
+        let m = gather(input.m.1, &rows);
+        let controls: Vec<Vec<f64>> = input
+            .controls
+            .iter()
+            .map(|(_, v)| gather(v, &rows))
+            .collect();
+        let control_refs: Vec<(&str, &[f64])> = input
+            .controls
+            .iter()
+            .zip(&controls)
+            .map(|((n, _), v)| (*n, v.as_slice()))
+            .collect();
+        let fit = equations(
+            &y,
+            (input.x.0, &x),
+            (input.m.0, &m),
+            &control_refs,
+            &fe_refs,
+            Vce::Unadjusted,
+            &opts.fit,
+            false,
+        );
+        match fit {
+            Ok((_, eq2, eq3)) => match (eq2.coef(input.x.0), eq3.coef(input.m.0)) {
+                (Some(a), Some(b)) => values.push(a.0 * b.0),
+                _ => failed += 1,
+            },
+            Err(_) => failed += 1,
+        }
+    }
+    if values.len() < 2 {
+        return Err(EstimateError::InvalidArgument(format!(
+            "only {} bootstrap draws succeeded",
+            values.len()
+        )));
+    }
+    let bsz = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / bsz;
+    let se = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (bsz - 1.0)).sqrt();
+    let mut sorted = values.clone();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let alpha = 1.0 - opts.level;
+    let q = |p: f64| quantile_sorted(&sorted, p).unwrap_or(f64::NAN);
+    let percentile = (q(alpha / 2.0), q(1.0 - alpha / 2.0));
+    let below = values.iter().filter(|&&v| v <= ab).count() as f64;
+    let z0 = dist::normal_quantile(below / bsz);
+    let bias_corrected = if z0.is_finite() {
+        let zc = dist::normal_quantile(1.0 - alpha / 2.0);
+        Some((
+            q(dist::normal_cdf(2.0 * z0 - zc)),
+            q(dist::normal_cdf(2.0 * z0 + zc)),
+        ))
+    } else {
+        None
+    };
+    Ok(Some(BootstrapSummary {
+        reps: draws.len(),
+        failed,
+        level: opts.level,
+        mean,
+        se,
+        percentile,
+        bias_corrected,
+        draws: values,
+    }))
+}
+
+fn relabel(codes: &[u64]) -> Vec<u32> {
+    let mut map = std::collections::HashMap::with_capacity(codes.len() / 4 + 16);
+    codes
+        .iter()
+        .map(|c| {
+            let next = map.len() as u32;
+            *map.entry(*c).or_insert(next)
+        })
+        .collect()
+}

@@ -1,0 +1,133 @@
+//! robocarb-pipeline: the operations registry and the pipeline-file loader.
+//!
+//! This is the one crate where the numeric crates (`ingest`, `exposure`, `dea`, `estimate`,
+//! `report`) meet the build graph (`dag`). Each operation in [`ops`] decodes its inputs, calls one
+//! crate, and encodes its outputs (tables as `panel::Frame`, rendered tables as text). It must
+//! not hold numerics itself: a formula found here belongs in one of the numeric crates.
+//!
+//! ```no_run
+//! let registry = robocarb_pipeline::registry();
+//! let pipeline = robocarb_pipeline::load(std::path::Path::new("pipelines/paper.toml"), None, &registry)?;
+//! assert!(pipeline.graph.node("table4").is_some());
+//! # Ok::<(), robocarb_pipeline::LoadError>(())
+//! ```
+
+pub mod fingerprint;
+pub mod loader;
+pub mod ops;
+pub mod registry;
+
+pub use loader::{load, LoadError, Pipeline};
+pub use registry::{OpEntry, ParamKind, ParamSpec, Registry};
+
+use robocarb_dag::ParamValue;
+use std::sync::Arc;
+
+/// Every operation a pipeline file may name, with its parameters and their defaults.
+pub fn registry() -> Registry {
+    use ops::*;
+    let mut r = Registry::new();
+    let none = Vec::new;
+    let f = |name: &'static str, default: f64, doc: &'static str| ParamSpec {
+        name,
+        kind: ParamKind::Float,
+        default: ParamValue::Float(default),
+        doc,
+    };
+    let i = |name: &'static str, default: i64, doc: &'static str| ParamSpec {
+        name,
+        kind: ParamKind::Int,
+        default: ParamValue::Int(default),
+        doc,
+    };
+    let returns = || ParamSpec {
+        name: "returns",
+        kind: ParamKind::Choice(&["vrs", "crs"]),
+        default: ParamValue::Str("vrs".into()),
+        doc: "returns to scale of the DEA technology",
+    };
+    for op in [
+        &ingest::READ_CITIES,
+        &ingest::READ_IFR,
+        &ingest::READ_PROVINCE_EMPLOYMENT,
+        &ingest::READ_CITY_YEARBOOK,
+        &ingest::READ_CITY_ENVIRONMENT,
+        &ingest::READ_CEADS_CITY,
+        &ingest::READ_VENTILATION,
+        &ingest::READ_ENERGY,
+        &ingest::READ_ROBOT_FIRMS,
+        &ingest::READ_ATTRIBUTES,
+        &exposure::ROBOT_EXPOSURE,
+        &exposure::TABLE1,
+        &dea::TFP,
+        &tables::TABLE3,
+        &tables::TABLE4,
+        &tables::TABLE5,
+        &tables::TABLE6,
+        &tables::TABLE7,
+        &report::REPORT,
+    ] {
+        r.register(Arc::new(StaticOp(op)), none());
+    }
+    r.register(Arc::new(StaticOp(&dea::DEA_INPUTS)), none());
+    r.register(Arc::new(StaticOp(&dea::DEA_FRONTIER)), vec![returns()]);
+    r.register(Arc::new(StaticOp(&dea::DEA_ML)), vec![returns()]);
+    r.register(
+        Arc::new(StaticOp(&panel::BUILD_PANEL)),
+        vec![
+            f("winsor_lower", 0.01, "lower winsorizing percentile (pooled)"),
+            f("winsor_upper", 0.99, "upper winsorizing percentile (pooled)"),
+        ],
+    );
+    r.register(
+        Arc::new(StaticOp(&tables::TABLE8)),
+        vec![
+            i("bootstrap_reps", 1000, "city-cluster bootstrap draws of ab"),
+            i("seed", 20240401, "seed of the bootstrap"),
+        ],
+    );
+    r.register(
+        Arc::new(StaticOp(&tables::TABLE9)),
+        vec![
+            i("permutations", 1000, "permutations of the bdiff test"),
+            i("seed", 20240401, "seed of the permutations"),
+        ],
+    );
+    r
+}
+
+/// A `'static` operation behind an `Arc<dyn Operation>`.
+struct StaticOp(&'static ops::FnOp);
+
+impl robocarb_dag::Operation for StaticOp {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn code_fingerprint(&self) -> String {
+        self.0.code_fingerprint()
+    }
+    fn schema_version(&self) -> u32 {
+        self.0.schema_version()
+    }
+    fn slots(&self) -> Vec<robocarb_dag::SlotSpec> {
+        self.0.slots()
+    }
+    fn partitions(
+        &self,
+        params: &robocarb_dag::Params,
+        upstream: &std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Result<Option<Vec<robocarb_dag::PartitionPlan>>, robocarb_dag::OpError> {
+        self.0.partitions(params, upstream)
+    }
+    fn run(&self, ctx: &robocarb_dag::TaskContext<'_>) -> Result<robocarb_dag::Outputs, robocarb_dag::OpError> {
+        self.0.run(ctx)
+    }
+}
+
+/// The output `show` and `export` pick when none is named: `table`, else the first JSON, else the first.
+pub fn main_output(names: &[String]) -> Option<String> {
+    if names.iter().any(|n| n == "table") {
+        return Some("table".into());
+    }
+    names.iter().find(|n| n.ends_with(".json") && !n.contains("validation")).or_else(|| names.first()).cloned()
+}

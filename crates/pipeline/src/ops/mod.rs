@@ -1,0 +1,127 @@
+//! Operation glue: each module binds one crate to the graph. An operation decodes its inputs,
+//! calls its crate, and encodes its outputs; it holds no numerics of its own.
+
+pub mod dea;
+pub mod exposure;
+pub mod gls;
+pub mod heterogeneity;
+pub mod ingest;
+pub mod iv;
+pub mod mediation;
+pub mod panel;
+pub mod report;
+pub mod tables;
+
+use crate::fingerprint::fingerprint;
+use robocarb_dag::{OpError, Operation, Outputs, PartitionPlan, Params, SlotKind, SlotSpec, TaskContext};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Upstream output names per slot, as given to a partition planner.
+pub type UpstreamNames = BTreeMap<String, Vec<String>>;
+type RunFn = fn(&TaskContext<'_>) -> Result<Outputs, OpError>;
+type PlanFn = fn(&Params, &UpstreamNames) -> Result<Option<Vec<PartitionPlan>>, OpError>;
+
+/// An operation defined by plain functions.
+pub struct FnOp {
+    pub name: &'static str,
+    /// Workspace crates the operation runs (for its code fingerprint).
+    pub crates: &'static [&'static str],
+    /// Its glue module, relative to `crates/pipeline/src`.
+    pub glue: &'static str,
+    pub slots: &'static [(&'static str, SlotKind, bool)],
+    pub schema_version: u32,
+    pub run: RunFn,
+    pub plan: Option<PlanFn>,
+    pub fingerprint: OnceLock<String>,
+}
+
+impl FnOp {
+    pub const fn new(
+        name: &'static str,
+        crates: &'static [&'static str],
+        glue: &'static str,
+        slots: &'static [(&'static str, SlotKind, bool)],
+        run: RunFn,
+    ) -> Self {
+        FnOp { name, crates, glue, slots, schema_version: 1, run, plan: None, fingerprint: OnceLock::new() }
+    }
+
+    pub const fn partitioned(mut self, plan: PlanFn) -> Self {
+        self.plan = Some(plan);
+        self
+    }
+}
+
+impl Operation for FnOp {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn code_fingerprint(&self) -> String {
+        self.fingerprint.get_or_init(|| fingerprint(self.crates, self.glue)).clone()
+    }
+    fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+    fn slots(&self) -> Vec<SlotSpec> {
+        self.slots.iter().map(|&(name, kind, required)| SlotSpec { name, kind, required }).collect()
+    }
+    fn partitions(&self, params: &Params, upstream: &UpstreamNames) -> Result<Option<Vec<PartitionPlan>>, OpError> {
+        match self.plan {
+            Some(p) => p(params, upstream),
+            None => Ok(None),
+        }
+    }
+    fn run(&self, ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
+        (self.run)(ctx)
+    }
+}
+
+/// Shorthands for slot declarations.
+pub const SRC: SlotKind = SlotKind::Source;
+pub const NODE: SlotKind = SlotKind::Node;
+
+/// Decode the table output `output` of the node bound to `slot`.
+pub fn frame_in(ctx: &TaskContext<'_>, slot: &str, output: &str) -> Result<robocarb_panel::Frame, OpError> {
+    let bytes = ctx.node_output(slot, output)?;
+    robocarb_panel::Frame::decode(bytes).map_err(|e| OpError::new(format!("input `{slot}` output `{output}`: {e}")))
+}
+
+/// The main table of the node bound to `slot`.
+pub fn table_in(ctx: &TaskContext<'_>, slot: &str) -> Result<robocarb_panel::Frame, OpError> {
+    frame_in(ctx, slot, "table")
+}
+
+pub fn param_f64(ctx: &TaskContext<'_>, name: &str) -> Result<f64, OpError> {
+    match ctx.params.get(name) {
+        Some(robocarb_dag::ParamValue::Float(v)) => Ok(*v),
+        Some(robocarb_dag::ParamValue::Int(v)) => Ok(*v as f64),
+        _ => Err(OpError::new(format!("node `{}`: parameter `{name}` missing or not a number", ctx.node))),
+    }
+}
+
+pub fn param_i64(ctx: &TaskContext<'_>, name: &str) -> Result<i64, OpError> {
+    match ctx.params.get(name) {
+        Some(robocarb_dag::ParamValue::Int(v)) => Ok(*v),
+        _ => Err(OpError::new(format!("node `{}`: parameter `{name}` missing or not an integer", ctx.node))),
+    }
+}
+
+pub fn param_str<'a>(ctx: &'a TaskContext<'_>, name: &str) -> Result<&'a str, OpError> {
+    match ctx.params.get(name) {
+        Some(robocarb_dag::ParamValue::Str(v)) => Ok(v),
+        _ => Err(OpError::new(format!("node `{}`: parameter `{name}` missing or not a string", ctx.node))),
+    }
+}
+
+pub fn param_bool(ctx: &TaskContext<'_>, name: &str) -> Result<bool, OpError> {
+    match ctx.params.get(name) {
+        Some(robocarb_dag::ParamValue::Bool(v)) => Ok(*v),
+        _ => Err(OpError::new(format!("node `{}`: parameter `{name}` missing or not a boolean", ctx.node))),
+    }
+}
+
+/// Any error type into an OpError with a prefix.
+pub fn op_err<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> OpError + '_ {
+    move |e| OpError::new(format!("{what}: {e}"))
+}

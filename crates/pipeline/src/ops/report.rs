@@ -1,0 +1,145 @@
+//! The `report` node: gathers every table and the figure data into a `ReportInput` and renders
+//! the self-contained HTML report. The stored artifact is deterministic; the CLI adds the run's
+//! graph state, durations and git provenance when it publishes `out/report.html`.
+
+use super::{op_err, table_in, FnOp, NODE};
+use robocarb_dag::{ContentHash, OpError, Outputs, TaskContext};
+use robocarb_report::{
+    html_report, DescriptiveTable, ProvinceRobots, Provenance, ReportInput, RobotTable, TableDoc, TfpYearMeans,
+};
+use std::collections::BTreeMap;
+
+pub static REPORT: FnOp = FnOp::new(
+    "report",
+    &["report", "panel"],
+    "ops/report.rs",
+    &[
+        ("table1", NODE, true),
+        ("table3", NODE, true),
+        ("table4", NODE, false),
+        ("table5", NODE, false),
+        ("table6", NODE, false),
+        ("table7", NODE, false),
+        ("table8", NODE, false),
+        ("table9", NODE, false),
+        ("panel", NODE, true),
+        ("tfp", NODE, false),
+        ("exposure", NODE, false),
+    ],
+    run_report,
+);
+
+fn json_in<T: serde::de::DeserializeOwned>(ctx: &TaskContext<'_>, slot: &str) -> Result<T, OpError> {
+    let bytes = ctx.node_output(slot, &format!("{slot}.json"))?;
+    serde_json::from_slice(bytes).map_err(op_err(&format!("{slot}.json")))
+}
+
+/// Means by year of a column, skipping missing values.
+fn by_year(years: &[i64], v: &[f64]) -> BTreeMap<i64, Vec<f64>> {
+    let mut m: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
+    for (y, x) in years.iter().zip(v) {
+        if x.is_finite() {
+            m.entry(*y).or_default().push(*x);
+        }
+    }
+    m
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
+    let robot_table: RobotTable = json_in(ctx, "table1")?;
+    let descriptive: DescriptiveTable = json_in(ctx, "table3")?;
+    let mut tables: Vec<TableDoc> = Vec::new();
+    for t in ["table4", "table5", "table6", "table7", "table8", "table9"] {
+        if ctx.has_input(t) {
+            tables.push(json_in(ctx, t)?);
+        }
+    }
+    let panel = table_in(ctx, "panel")?;
+    let years = panel.i64("year").map_err(op_err("panel"))?;
+    let robot = panel.f64("ROBOT").map_err(op_err("panel"))?;
+    let robot_by_year = by_year(years, robot).into_iter().map(|(y, v)| (y as i32, v)).collect();
+    let mut tfp_by_year = Vec::new();
+    if ctx.has_input("tfp") {
+        let tfp = table_in(ctx, "tfp")?;
+        let ty = tfp.i64("year").map_err(op_err("tfp"))?;
+        let te = by_year(ty, tfp.f64("TE").map_err(op_err("tfp"))?);
+        let tc = by_year(ty, tfp.f64("TC").map_err(op_err("tfp"))?);
+        let tp = by_year(ty, tfp.f64("TP").map_err(op_err("tfp"))?);
+        for (y, v) in &te {
+            tfp_by_year.push(TfpYearMeans {
+                year: *y as i32,
+                te: mean(v),
+                tc: tc.get(y).map(|v| mean(v)).unwrap_or(f64::NAN),
+                tp: tp.get(y).map(|v| mean(v)).unwrap_or(f64::NAN),
+            });
+        }
+    }
+    let mut province_robots = None;
+    if ctx.has_input("exposure") {
+        let ex = table_in(ctx, "exposure")?;
+        let ey = ex.i64("year").map_err(op_err("exposure"))?;
+        let prov = ex.str("province_code").map_err(op_err("exposure"))?;
+        let units = ex.f64("province_robots").map_err(op_err("exposure"))?;
+        if let Some(last) = ey.iter().max().copied() {
+            let mut m: BTreeMap<String, f64> = BTreeMap::new();
+            for i in 0..ey.len() {
+                if ey[i] == last {
+                    m.insert(prov[i].clone(), units[i]);
+                }
+            }
+            province_robots = Some(ProvinceRobots { year: last as i32, stocks: m.into_iter().collect() });
+        }
+    }
+    let mut input_hashes = Vec::new();
+    for (slot, v) in &ctx.inputs {
+        if let robocarb_dag::SlotValue::Node { node, outputs } = v {
+            for (name, bytes) in outputs {
+                if name.ends_with(".json") || name == "table" {
+                    input_hashes.push((format!("{slot} <- {node}/{name}"), ContentHash::of(bytes).short()));
+                }
+            }
+        }
+    }
+    let mut seeds = Vec::new();
+    for t in &tables {
+        for c in &t.columns {
+            if let Some(s) = c.extra.get("seed") {
+                seeds.push((format!("{} {}", t.table, c.label), *s as u64));
+            }
+        }
+    }
+    seeds.dedup();
+    let input = ReportInput {
+        title: "Industrial robots and the CO2 emissions of Chinese cities: a reproduction".into(),
+        robot_table: Some(robot_table),
+        descriptive: Some(descriptive),
+        tables,
+        compare_with_paper: true,
+        nodes: vec![],
+        edges: vec![],
+        robot_by_year,
+        tfp_by_year,
+        province_robots,
+        provenance: Provenance {
+            git_commit: String::new(),
+            git_dirty: false,
+            generated_at: None,
+            node_keys: vec![],
+            input_hashes,
+            seeds,
+            tool_versions: vec![("robocarb".into(), env!("CARGO_PKG_VERSION").into())],
+        },
+    };
+    let mut out = Outputs::new();
+    out.insert("report.html".into(), html_report(&input).into_bytes());
+    out.insert("report_input.json".into(), serde_json::to_vec_pretty(&input).map_err(op_err("report input"))?);
+    Ok(out)
+}

@@ -1,0 +1,87 @@
+//! Pipeline-file errors name the file and the line.
+
+use robocarb_pipeline::{load, registry};
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p
+}
+
+fn load_err(text: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("data.csv"), "a\n").expect("write");
+    let file = write(dir.path(), "p.toml", text);
+    match load(&file, None, &registry()) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+const HEAD: &str = "[sources.vent]\npath = \"data.csv\"\n\n";
+
+#[test]
+fn unknown_operation() {
+    let msg = load_err(&format!("{HEAD}[nodes.climate]\nop = \"read_ventilatoin\"\ninputs = {{ file = \"source:vent\" }}\n"));
+    assert!(msg.contains("p.toml:5:"), "{msg}");
+    assert!(msg.contains("unknown operation `read_ventilatoin`"), "{msg}");
+    assert!(msg.contains("read_ventilation"), "lists the known operations: {msg}");
+}
+
+#[test]
+fn unknown_input_node_and_source() {
+    let msg = load_err(&format!("{HEAD}[nodes.table3]\nop = \"table3\"\ninputs = {{ panel = \"pannel\" }}\n"));
+    assert!(msg.contains("p.toml:6:") && msg.contains("unknown node `pannel`"), "{msg}");
+    let msg = load_err(&format!("{HEAD}[nodes.climate]\nop = \"read_ventilation\"\ninputs = {{ file = \"source:wind\" }}\n"));
+    assert!(msg.contains("p.toml:6:") && msg.contains("unknown source `wind`"), "{msg}");
+}
+
+#[test]
+fn unknown_slot() {
+    let msg = load_err(&format!("{HEAD}[nodes.climate]\nop = \"read_ventilation\"\ninputs = {{ fiel = \"source:vent\" }}\n"));
+    assert!(msg.contains("has no input `fiel`") && msg.contains("it takes: file"), "{msg}");
+}
+
+#[test]
+fn cycle_is_printed() {
+    let text = format!(
+        "{HEAD}[nodes.a]\nop = \"table3\"\ninputs = {{ panel = \"b\" }}\n\n[nodes.b]\nop = \"table3\"\ninputs = {{ panel = \"a\" }}\n"
+    );
+    let msg = load_err(&text);
+    assert!(msg.contains("p.toml") && msg.contains("cycle in the graph: a -> b -> a"), "{msg}");
+}
+
+#[test]
+fn parameter_of_the_wrong_type() {
+    let text = format!(
+        "{HEAD}[nodes.t8]\nop = \"table8\"\ninputs = {{ panel = \"t8\" }}\nparams = {{ bootstrap_reps = \"many\" }}\n"
+    );
+    let msg = load_err(&text);
+    assert!(msg.contains("p.toml:7:"), "{msg}");
+    assert!(msg.contains("parameter `bootstrap_reps` must be an integer, found string"), "{msg}");
+}
+
+#[test]
+fn unknown_parameter_and_bad_toml() {
+    let msg = load_err(&format!("{HEAD}[nodes.t8]\nop = \"table8\"\nparams = {{ reps = 3 }}\n"));
+    assert!(msg.contains("has no parameter `reps`"), "{msg}");
+    let msg = load_err("[nodes.a\nop = 1\n");
+    assert!(msg.contains("p.toml:1:"), "{msg}");
+}
+
+#[test]
+fn sources_file_overrides_and_rejects_unknown_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("data.csv"), "a\n").expect("write");
+    std::fs::write(dir.path().join("mine.csv"), "b\n").expect("write");
+    let file = write(dir.path(), "p.toml", &format!("{HEAD}[nodes.climate]\nop = \"read_ventilation\"\ninputs = {{ file = \"source:vent\" }}\n"));
+    let sources = write(dir.path(), "s.toml", "[sources.vent]\npath = \"mine.csv\"\n");
+    let p = load(&file, Some(&sources), &registry()).expect("load");
+    assert!(p.graph.sources["vent"].path.ends_with("mine.csv"));
+    let bad = write(dir.path(), "bad.toml", "\n[sources.vnet]\npath = \"mine.csv\"\n");
+    let err = load(&file, Some(&bad), &registry()).err().expect("error").to_string();
+    assert!(err.contains("bad.toml:2:") && err.contains("unknown source `vnet`"), "{err}");
+    let missing = write(dir.path(), "missing.toml", "[sources.vent]\npath = \"nope.csv\"\n");
+    let err = load(&file, Some(&missing), &registry()).err().expect("error").to_string();
+    assert!(err.contains("missing.toml:1:") && err.contains("does not exist"), "{err}");
+}

@@ -1,0 +1,622 @@
+//! Hand-drawn SVG figures (no plotting crate): a coefficient plot, box plots by
+//! year, line charts and horizontal bars, each with a title, axis labels with
+//! units, and ticks. Output is deterministic text.
+
+use std::fmt::Write as _;
+
+use crate::grid::html_escape;
+
+/// One interval of a coefficient plot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoefPoint {
+    pub label: String,
+    pub estimate: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// One named series of a line chart, points as (x, y).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+const WIDTH: f64 = 760.0;
+const PALETTE: [&str; 6] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
+];
+
+/// Coordinates rounded to 0.01 px so the text is short and stable.
+fn c(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    if s == "-0" {
+        "0".into()
+    } else {
+        s
+    }
+}
+
+/// "Nice" tick values (steps of 1, 2 or 5 x 10^k) covering [lo, hi].
+pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite()) {
+        return Vec::new();
+    }
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 0.5, lo + 0.5)
+    };
+    let raw = (hi - lo) / target.max(1) as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let start = (lo / step).floor() as i64;
+    let end = (hi / step).ceil() as i64;
+    (start..=end).map(|i| i as f64 * step).collect()
+}
+
+fn tick_label(v: f64, ticks: &[f64]) -> String {
+    let step = if ticks.len() > 1 {
+        (ticks[1] - ticks[0]).abs()
+    } else {
+        1.0
+    };
+    let digits = if step >= 1.0 {
+        0
+    } else {
+        (-step.log10().floor()) as usize
+    };
+    crate::grid::format_number(v, digits)
+}
+
+/// Linear map from data to pixels.
+#[derive(Clone, Copy)]
+struct Scale {
+    d0: f64,
+    d1: f64,
+    p0: f64,
+    p1: f64,
+}
+impl Scale {
+    fn at(&self, v: f64) -> f64 {
+        if self.d1 == self.d0 {
+            (self.p0 + self.p1) / 2.0
+        } else {
+            self.p0 + (v - self.d0) / (self.d1 - self.d0) * (self.p1 - self.p0)
+        }
+    }
+}
+
+struct Frame {
+    height: f64,
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+}
+
+fn open(out: &mut String, id: &str, title: &str, f: &Frame) {
+    let _ = writeln!(
+        out,
+        "<svg id=\"{}\" class=\"rc-figure\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\" font-family=\"sans-serif\" font-size=\"12\">",
+        html_escape(id),
+        c(WIDTH),
+        c(f.height),
+        c(WIDTH),
+        c(f.height),
+        html_escape(title)
+    );
+    let _ = writeln!(
+        out,
+        "<text class=\"title\" x=\"{}\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">{}</text>",
+        c(WIDTH / 2.0),
+        html_escape(title)
+    );
+}
+
+fn axis_labels(out: &mut String, f: &Frame, x_label: &str, y_label: &str) {
+    let _ = writeln!(
+        out,
+        "<text class=\"axis-label x-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+        c((f.left + WIDTH - f.right) / 2.0),
+        c(f.height - 8.0),
+        html_escape(x_label)
+    );
+    let ymid = (f.top + f.height - f.bottom) / 2.0;
+    let _ = writeln!(
+        out,
+        "<text class=\"axis-label y-label\" x=\"14\" y=\"{}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {})\">{}</text>",
+        c(ymid),
+        c(ymid),
+        html_escape(y_label)
+    );
+}
+
+fn x_axis(out: &mut String, f: &Frame, sx: Scale, ticks: &[(f64, String)]) {
+    let y = f.height - f.bottom;
+    let _ = writeln!(
+        out,
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>",
+        c(f.left),
+        c(y),
+        c(WIDTH - f.right),
+        c(y)
+    );
+    for (v, label) in ticks {
+        let x = sx.at(*v);
+        let _ = writeln!(
+            out,
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/><text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            c(x),
+            c(y),
+            c(x),
+            c(y + 5.0),
+            c(x),
+            c(y + 18.0),
+            html_escape(label)
+        );
+    }
+}
+
+fn y_axis(out: &mut String, f: &Frame, sy: Scale, ticks: &[(f64, String)], grid: bool) {
+    let _ = writeln!(
+        out,
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>",
+        c(f.left),
+        c(f.top),
+        c(f.left),
+        c(f.height - f.bottom)
+    );
+    for (v, label) in ticks {
+        let y = sy.at(*v);
+        if grid {
+            let _ = writeln!(
+                out,
+                "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#e5e5e5\"/>",
+                c(f.left),
+                c(y),
+                c(WIDTH - f.right),
+                c(y)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/><text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            c(f.left - 5.0),
+            c(y),
+            c(f.left),
+            c(y),
+            c(f.left - 8.0),
+            c(y + 4.0),
+            html_escape(label)
+        );
+    }
+}
+
+fn numeric_ticks(ticks: &[f64]) -> Vec<(f64, String)> {
+    ticks.iter().map(|t| (*t, tick_label(*t, ticks))).collect()
+}
+
+fn no_data(out: &mut String, f: &Frame) {
+    let _ = writeln!(
+        out,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#777\">no data</text>",
+        c(WIDTH / 2.0),
+        c(f.height / 2.0)
+    );
+}
+
+/// Horizontal coefficient plot: one row per point, estimate as a dot, interval as
+/// a line, a dashed line at zero.
+pub fn coefficient_plot(
+    id: &str,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    points: &[CoefPoint],
+) -> String {
+    let row_h = 18.0;
+    let f = Frame {
+        height: 70.0 + 30.0 + row_h * points.len().max(1) as f64,
+        left: 200.0,
+        right: 20.0,
+        top: 34.0,
+        bottom: 50.0,
+    };
+    let mut out = String::new();
+    open(&mut out, id, title, &f);
+    let finite: Vec<f64> = points
+        .iter()
+        .flat_map(|p| [p.low, p.high, p.estimate])
+        .filter(|v| v.is_finite())
+        .chain([0.0])
+        .collect();
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let ticks = nice_ticks(lo, hi, 6);
+    let sx = Scale {
+        d0: ticks.first().copied().unwrap_or(lo),
+        d1: ticks.last().copied().unwrap_or(hi),
+        p0: f.left,
+        p1: WIDTH - f.right,
+    };
+    x_axis(&mut out, &f, sx, &numeric_ticks(&ticks));
+    let _ = writeln!(
+        out,
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>",
+        c(sx.at(0.0)),
+        c(f.top),
+        c(sx.at(0.0)),
+        c(f.height - f.bottom)
+    );
+    if points.is_empty() {
+        no_data(&mut out, &f);
+    }
+    for (i, p) in points.iter().enumerate() {
+        let y = f.top + row_h * (i as f64 + 0.5);
+        let _ = writeln!(
+            out,
+            "<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            c(f.left - 8.0),
+            c(y + 4.0),
+            html_escape(&p.label)
+        );
+        if p.low.is_finite() && p.high.is_finite() {
+            let _ = writeln!(
+                out,
+                "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"2\"/>",
+                c(sx.at(p.low)),
+                c(y),
+                c(sx.at(p.high)),
+                c(y),
+                PALETTE[0]
+            );
+        }
+        if p.estimate.is_finite() {
+            let _ = writeln!(
+                out,
+                "<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{}\"><title>{}: {} [{}, {}]</title></circle>",
+                c(sx.at(p.estimate)),
+                c(y),
+                PALETTE[1],
+                html_escape(&p.label),
+                crate::grid::format_number(p.estimate, 4),
+                crate::grid::format_number(p.low, 4),
+                crate::grid::format_number(p.high, 4)
+            );
+        }
+    }
+    axis_labels(&mut out, &f, x_label, y_label);
+    out.push_str("</svg>\n");
+    out
+}
+
+/// Quantile by linear interpolation between order statistics (Hyndman-Fan type 7,
+/// the default of R and numpy) of sorted finite values.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = (sorted.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// Tukey box plot statistics: quartiles (type 7), whiskers at the most extreme
+/// values within 1.5 IQR of the box, and the values beyond them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoxStats {
+    pub q1: f64,
+    pub median: f64,
+    pub q3: f64,
+    pub whisker_low: f64,
+    pub whisker_high: f64,
+    pub outliers: Vec<f64>,
+    pub n: usize,
+}
+
+/// Box statistics of the finite values (None when there are none).
+pub fn box_stats(values: &[f64]) -> Option<BoxStats> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let (q1, median, q3) = (quantile(&v, 0.25), quantile(&v, 0.5), quantile(&v, 0.75));
+    let iqr = q3 - q1;
+    let (lo_fence, hi_fence) = (q1 - 1.5 * iqr, q3 + 1.5 * iqr);
+    let inside: Vec<f64> = v
+        .iter()
+        .copied()
+        .filter(|x| *x >= lo_fence && *x <= hi_fence)
+        .collect();
+    Some(BoxStats {
+        q1,
+        median,
+        q3,
+        whisker_low: inside.first().copied().unwrap_or(q1),
+        whisker_high: inside.last().copied().unwrap_or(q3),
+        outliers: v
+            .iter()
+            .copied()
+            .filter(|x| *x < lo_fence || *x > hi_fence)
+            .collect(),
+        n: v.len(),
+    })
+}
+
+/// Vertical box plots, one per group (e.g. year).
+pub fn box_plot(
+    id: &str,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    groups: &[(String, Vec<f64>)],
+) -> String {
+    let f = Frame {
+        height: 380.0,
+        left: 70.0,
+        right: 20.0,
+        top: 34.0,
+        bottom: 50.0,
+    };
+    let mut out = String::new();
+    open(&mut out, id, title, &f);
+    let stats: Vec<(String, Option<BoxStats>)> = groups
+        .iter()
+        .map(|(g, v)| (g.clone(), box_stats(v)))
+        .collect();
+    let all: Vec<f64> = stats
+        .iter()
+        .filter_map(|(_, s)| s.as_ref())
+        .flat_map(|s| {
+            [s.whisker_low, s.whisker_high]
+                .into_iter()
+                .chain(s.outliers.iter().copied())
+        })
+        .collect();
+    let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let ticks = if all.is_empty() {
+        nice_ticks(0.0, 1.0, 5)
+    } else {
+        nice_ticks(lo, hi, 6)
+    };
+    let sy = Scale {
+        d0: ticks.first().copied().unwrap_or(0.0),
+        d1: ticks.last().copied().unwrap_or(1.0),
+        p0: f.height - f.bottom,
+        p1: f.top,
+    };
+    y_axis(&mut out, &f, sy, &numeric_ticks(&ticks), true);
+    let n = groups.len().max(1) as f64;
+    let slot = (WIDTH - f.left - f.right) / n;
+    let sx = |i: usize| f.left + slot * (i as f64 + 0.5);
+    let xt: Vec<(f64, String)> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, (g, _))| (i as f64, g.clone()))
+        .collect();
+    let sxs = Scale {
+        d0: -0.5,
+        d1: n - 0.5,
+        p0: f.left,
+        p1: WIDTH - f.right,
+    };
+    x_axis(&mut out, &f, sxs, &xt);
+    if groups.is_empty() {
+        no_data(&mut out, &f);
+    }
+    let half = (slot * 0.3).min(18.0);
+    for (i, (g, s)) in stats.iter().enumerate() {
+        let Some(s) = s else { continue };
+        let x = sx(i);
+        let _ = writeln!(
+            out,
+            "<g class=\"box\"><title>{}: n={} median={} IQR=[{}, {}]</title>",
+            html_escape(g),
+            s.n,
+            crate::grid::format_number(s.median, 4),
+            crate::grid::format_number(s.q1, 4),
+            crate::grid::format_number(s.q3, 4)
+        );
+        let _ = writeln!(
+            out,
+            "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"#333\"/><line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"#333\"/>",
+            c(sy.at(s.whisker_low)),
+            c(sy.at(s.q1)),
+            c(sy.at(s.q3)),
+            c(sy.at(s.whisker_high)),
+            x = c(x)
+        );
+        let _ = writeln!(
+            out,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#cfe0f1\" stroke=\"#1f77b4\"/>",
+            c(x - half),
+            c(sy.at(s.q3)),
+            c(2.0 * half),
+            c((sy.at(s.q1) - sy.at(s.q3)).max(0.5))
+        );
+        let _ = writeln!(
+            out,
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#d62728\" stroke-width=\"2\"/>",
+            c(x - half),
+            c(sy.at(s.median)),
+            c(x + half),
+            c(sy.at(s.median))
+        );
+        for o in &s.outliers {
+            let _ = write!(
+                out,
+                "<circle cx=\"{}\" cy=\"{}\" r=\"1.8\" fill=\"none\" stroke=\"#555\"/>",
+                c(x),
+                c(sy.at(*o))
+            );
+        }
+        out.push_str("</g>\n");
+    }
+    axis_labels(&mut out, &f, x_label, y_label);
+    out.push_str("</svg>\n");
+    out
+}
+
+/// Line chart of several series over a numeric x axis, with a legend.
+pub fn line_chart(
+    id: &str,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+) -> String {
+    let f = Frame {
+        height: 360.0,
+        left: 70.0,
+        right: 110.0,
+        top: 34.0,
+        bottom: 50.0,
+    };
+    let mut out = String::new();
+    open(&mut out, id, title, &f);
+    let pts: Vec<(f64, f64)> = series
+        .iter()
+        .flat_map(|s| s.points.iter().copied())
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    let (xlo, xhi) = pts
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.0), b.max(p.0))
+        });
+    let (ylo, yhi) = pts
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.1), b.max(p.1))
+        });
+    let (xticks, yticks) = if pts.is_empty() {
+        (nice_ticks(0.0, 1.0, 5), nice_ticks(0.0, 1.0, 5))
+    } else {
+        (nice_ticks(xlo, xhi, 8), nice_ticks(ylo, yhi, 6))
+    };
+    let sx = Scale {
+        d0: xticks.first().copied().unwrap_or(0.0),
+        d1: xticks.last().copied().unwrap_or(1.0),
+        p0: f.left,
+        p1: WIDTH - f.right,
+    };
+    let sy = Scale {
+        d0: yticks.first().copied().unwrap_or(0.0),
+        d1: yticks.last().copied().unwrap_or(1.0),
+        p0: f.height - f.bottom,
+        p1: f.top,
+    };
+    y_axis(&mut out, &f, sy, &numeric_ticks(&yticks), true);
+    x_axis(&mut out, &f, sx, &numeric_ticks(&xticks));
+    if pts.is_empty() {
+        no_data(&mut out, &f);
+    }
+    for (k, s) in series.iter().enumerate() {
+        let colour = PALETTE[k % PALETTE.len()];
+        let path: Vec<String> = s
+            .points
+            .iter()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .map(|(x, y)| format!("{},{}", c(sx.at(*x)), c(sy.at(*y))))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"><title>{}</title></polyline>",
+            path.join(" "),
+            html_escape(&s.name)
+        );
+        let ly = f.top + 10.0 + 18.0 * k as f64;
+        let lx = WIDTH - f.right + 12.0;
+        let _ = writeln!(
+            out,
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{colour}\" stroke-width=\"2\"/><text class=\"legend\" x=\"{}\" y=\"{}\">{}</text>",
+            c(lx),
+            c(ly),
+            c(lx + 20.0),
+            c(ly),
+            c(lx + 26.0),
+            c(ly + 4.0),
+            html_escape(&s.name)
+        );
+    }
+    axis_labels(&mut out, &f, x_label, y_label);
+    out.push_str("</svg>\n");
+    out
+}
+
+/// Horizontal bar chart, bars in the order given.
+pub fn bar_chart(
+    id: &str,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    bars: &[(String, f64)],
+) -> String {
+    let row_h = 16.0;
+    let f = Frame {
+        height: 100.0 + row_h * bars.len().max(1) as f64,
+        left: 110.0,
+        right: 30.0,
+        top: 34.0,
+        bottom: 50.0,
+    };
+    let mut out = String::new();
+    open(&mut out, id, title, &f);
+    let hi = bars
+        .iter()
+        .map(|b| b.1)
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let lo = bars
+        .iter()
+        .map(|b| b.1)
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::min);
+    let ticks = nice_ticks(lo, if hi > lo { hi } else { lo + 1.0 }, 6);
+    let sx = Scale {
+        d0: ticks.first().copied().unwrap_or(0.0),
+        d1: ticks.last().copied().unwrap_or(1.0),
+        p0: f.left,
+        p1: WIDTH - f.right,
+    };
+    x_axis(&mut out, &f, sx, &numeric_ticks(&ticks));
+    if bars.is_empty() {
+        no_data(&mut out, &f);
+    }
+    for (i, (label, v)) in bars.iter().enumerate() {
+        let y = f.top + row_h * i as f64 + 2.0;
+        let _ = writeln!(
+            out,
+            "<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            c(f.left - 6.0),
+            c(y + row_h / 2.0 + 2.0),
+            html_escape(label)
+        );
+        if v.is_finite() {
+            let (a, b) = (sx.at(0.0), sx.at(*v));
+            let _ = writeln!(
+                out,
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}: {}</title></rect>",
+                c(a.min(b)),
+                c(y),
+                c((b - a).abs()),
+                c(row_h - 4.0),
+                PALETTE[0],
+                html_escape(label),
+                crate::grid::format_number(*v, 0)
+            );
+        }
+    }
+    axis_labels(&mut out, &f, x_label, y_label);
+    out.push_str("</svg>\n");
+    out
+}

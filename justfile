@@ -1,0 +1,49 @@
+# Recipes are the convenience layer: every recipe is a plain cargo command, so nothing here is
+# needed to run the study or the tests (see README).
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Regenerate every table (Markdown, LaTeX, CSV, JSON) and the HTML report under out/.
+all:
+    cargo robocarb run
+
+# Run one node and what it needs: `just node panel`.
+node NAME:
+    cargo robocarb run {{NAME}}
+
+# Fresh / stale / missing for every node, with reasons.
+status:
+    cargo robocarb status
+
+# Why a node is stale: `just why table4`.
+why NAME:
+    cargo robocarb why {{NAME}}
+
+# The whole test suite (what CI runs).
+test:
+    cargo test --workspace
+
+# Lints as CI's standard: formatting and clippy with warnings as errors.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# In-process benchmarks of every hot path (release build).
+bench:
+    cargo bench --workspace
+
+# Regenerate the embedded default data (the synthetic twin) byte for byte.
+synth:
+    cargo robocarb synth --seed 20240401 --out data/default
+
+# Monte Carlo of the estimators over many twins (see docs/montecarlo.md).
+montecarlo REPS="200":
+    cargo run --release -p robocarb-pipeline --example montecarlo -- {{REPS}}
+
+# Bounded fuzzing of the adapters (needs cargo-fuzz and a nightly toolchain).
+fuzz SECONDS="60":
+    cd fuzz && for t in $(cargo fuzz list); do cargo fuzz run "$t" -- -max_total_time={{SECONDS}}; done
+
+# Regenerate golden files from the independent implementations (needs Python 3 and network access to PyPI).
+oracles:
+    for d in crates/*/oracles; do [ -d "$d" ] && (cd "$d" && for s in gen_*.py; do python3 "$s"; done); done
