@@ -23,7 +23,11 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 fn hash_files(root: &Path, files: &[PathBuf]) -> blake3::Hash {
     let mut h = blake3::Hasher::new();
     for f in files {
-        let rel = f.strip_prefix(root).unwrap_or(f).to_string_lossy().replace('\\', "/");
+        let rel = f
+            .strip_prefix(root)
+            .unwrap_or(f)
+            .to_string_lossy()
+            .replace('\\', "/");
         h.update(&(rel.len() as u64).to_le_bytes());
         h.update(rel.as_bytes());
         let bytes = fs::read(f).unwrap_or_default();
@@ -34,7 +38,8 @@ fn hash_files(root: &Path, files: &[PathBuf]) -> blake3::Hash {
 }
 
 fn main() {
-    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let crates_dir = manifest_dir.parent().expect("crates/ folder").to_path_buf();
     let mut own: BTreeMap<String, blake3::Hash> = BTreeMap::new();
     let mut deps: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -45,9 +50,15 @@ fn main() {
         .collect();
     names.sort();
     for dir in &names {
-        let name = dir.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = dir
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         println!("cargo:rerun-if-changed={}", dir.join("src").display());
-        println!("cargo:rerun-if-changed={}", dir.join("Cargo.toml").display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            dir.join("Cargo.toml").display()
+        );
         let mut files = Vec::new();
         files_under(&dir.join("src"), &mut files);
         if name == "pipeline" {
@@ -64,7 +75,10 @@ fn main() {
         let mut d: Vec<String> = toml
             .lines()
             .filter_map(|l| l.trim().strip_prefix("robocarb-"))
-            .filter_map(|rest| rest.split(|c: char| !(c.is_alphanumeric() || c == '_')).next())
+            .filter_map(|rest| {
+                rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .next()
+            })
             .map(|s| s.to_string())
             .filter(|s| *s != name)
             .collect();
@@ -91,7 +105,10 @@ fn main() {
                 h.update(x.as_bytes());
             }
         }
-        out.push_str(&format!("    ({name:?}, {:?}),\n", h.finalize().to_hex().as_str()));
+        out.push_str(&format!(
+            "    ({name:?}, {:?}),\n",
+            h.finalize().to_hex().as_str()
+        ));
     }
     out.push_str("];\n/// (glue module under crates/pipeline/src/ops, fingerprint)\npub const GLUE: &[(&str, &str)] = &[\n");
     let ops_dir = manifest_dir.join("src").join("ops");
@@ -99,11 +116,16 @@ fn main() {
     let mut glue = Vec::new();
     files_under(&ops_dir, &mut glue);
     for f in glue {
-        let rel = f.strip_prefix(&manifest_dir.join("src")).unwrap_or(&f).to_string_lossy().replace('\\', "/");
+        let rel = f
+            .strip_prefix(&manifest_dir.join("src"))
+            .unwrap_or(&f)
+            .to_string_lossy()
+            .replace('\\', "/");
         let h = hash_files(&manifest_dir, std::slice::from_ref(&f));
         out.push_str(&format!("    ({rel:?}, {:?}),\n", h.to_hex().as_str()));
     }
     out.push_str("];\n");
-    let dest = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("fingerprints.rs");
+    let dest = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
+        .join("fingerprints.rs");
     fs::write(dest, out).expect("write fingerprints.rs");
 }

@@ -3,7 +3,8 @@
 use crate::printing::Printer;
 use anyhow::{bail, Context as _, Result};
 use robocarb_dag::{
-    Binding, Engine, EngineError, LocalExecutor, LocalStore, NodeState, Outcome, RunOptions, Store, StoreLock,
+    Binding, Engine, EngineError, LocalExecutor, LocalStore, NodeState, Outcome, RunOptions, Store,
+    StoreLock,
 };
 use robocarb_pipeline::Pipeline;
 use std::collections::BTreeSet;
@@ -30,17 +31,32 @@ fn find_pipeline() -> Result<PathBuf> {
 }
 
 impl Context {
-    pub fn open(pipeline: Option<&Path>, sources: Option<&Path>, cache: Option<&Path>, out: Option<&Path>) -> Result<Self> {
+    pub fn open(
+        pipeline: Option<&Path>,
+        sources: Option<&Path>,
+        cache: Option<&Path>,
+        out: Option<&Path>,
+    ) -> Result<Self> {
         let file = match pipeline {
             Some(p) => p.to_path_buf(),
             None => find_pipeline()?,
         };
         let registry = robocarb_pipeline::registry();
         let pipeline = robocarb_pipeline::load(&file, sources, &registry)?;
-        let cache_dir = cache.map(Path::to_path_buf).unwrap_or_else(|| pipeline.root.join("cache"));
-        let out_dir = out.map(Path::to_path_buf).unwrap_or_else(|| pipeline.root.join("out"));
-        let store = LocalStore::open(&cache_dir).with_context(|| format!("opening the store at {}", cache_dir.display()))?;
-        Ok(Context { pipeline, store, cache_dir, out_dir })
+        let cache_dir = cache
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| pipeline.root.join("cache"));
+        let out_dir = out
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| pipeline.root.join("out"));
+        let store = LocalStore::open(&cache_dir)
+            .with_context(|| format!("opening the store at {}", cache_dir.display()))?;
+        Ok(Context {
+            pipeline,
+            store,
+            cache_dir,
+            out_dir,
+        })
     }
 
     fn engine(&self) -> Engine<'_> {
@@ -50,14 +66,27 @@ impl Context {
     fn check_nodes(&self, nodes: &[String]) -> Result<()> {
         for n in nodes {
             if self.pipeline.graph.node(n).is_none() {
-                let names: Vec<&str> = self.pipeline.graph.nodes().iter().map(|n| n.name.as_str()).collect();
+                let names: Vec<&str> = self
+                    .pipeline
+                    .graph
+                    .nodes()
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .collect();
                 bail!("unknown node `{n}`; nodes: {}", names.join(", "));
             }
         }
         Ok(())
     }
 
-    pub fn run(&self, nodes: &[String], force: &[String], dry_run: bool, jobs: usize, json: bool) -> Result<i32> {
+    pub fn run(
+        &self,
+        nodes: &[String],
+        force: &[String],
+        dry_run: bool,
+        jobs: usize,
+        json: bool,
+    ) -> Result<i32> {
         self.check_nodes(nodes)?;
         self.check_nodes(force)?;
         let _lock = if dry_run {
@@ -66,15 +95,28 @@ impl Context {
             match StoreLock::try_exclusive(&self.cache_dir)? {
                 Some(l) => Some(l),
                 None => {
-                    eprintln!("waiting for another robocarb run on {} to finish...", self.cache_dir.display());
+                    eprintln!(
+                        "waiting for another robocarb run on {} to finish...",
+                        self.cache_dir.display()
+                    );
                     Some(StoreLock::exclusive(&self.cache_dir)?)
                 }
             }
         };
         let printer = Printer::new(!json);
-        let opts = RunOptions { targets: nodes.to_vec(), force: force.iter().cloned().collect(), dry_run };
+        let opts = RunOptions {
+            targets: nodes.to_vec(),
+            force: force.iter().cloned().collect(),
+            dry_run,
+        };
         let start = std::time::Instant::now();
-        let result = self.engine().run(&opts, &LocalExecutor { threads: jobs.max(1) }, &printer);
+        let result = self.engine().run(
+            &opts,
+            &LocalExecutor {
+                threads: jobs.max(1),
+            },
+            &printer,
+        );
         printer.finish();
         let report = match result {
             Ok(r) => r,
@@ -99,11 +141,18 @@ impl Context {
         } else {
             let executed = report.executed().len();
             let cached = report.cached().len();
-            let would = report.nodes.iter().filter(|n| n.outcome == Outcome::WouldExecute).count();
+            let would = report
+                .nodes
+                .iter()
+                .filter(|n| n.outcome == Outcome::WouldExecute)
+                .count();
             if dry_run {
                 println!("dry run: {would} node(s) would execute, {cached} cached");
             } else if executed == 0 {
-                println!("nothing to do: all {cached} node(s) cached ({:.0} ms)", start.elapsed().as_secs_f64() * 1e3);
+                println!(
+                    "nothing to do: all {cached} node(s) cached ({:.0} ms)",
+                    start.elapsed().as_secs_f64() * 1e3
+                );
             } else {
                 println!(
                     "{executed} executed, {cached} cached in {:.2} s; tables in {}",
@@ -125,9 +174,12 @@ impl Context {
             if !ran.contains(node.name.as_str()) {
                 continue;
             }
-            let Some(outputs) = engine.last_outputs(&node.name)? else { continue };
+            let Some(outputs) = engine.last_outputs(&node.name)? else {
+                continue;
+            };
             let target = self.out_dir.join(dir);
-            std::fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
+            std::fs::create_dir_all(&target)
+                .with_context(|| format!("creating {}", target.display()))?;
             for (name, hash) in &outputs {
                 if name == "report_input.json" {
                     continue;
@@ -148,8 +200,10 @@ impl Context {
                         std::fs::create_dir_all(p)?;
                     }
                     let tmp = path.with_extension("robocarb-tmp");
-                    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
-                    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+                    std::fs::write(&tmp, &bytes)
+                        .with_context(|| format!("writing {}", tmp.display()))?;
+                    std::fs::rename(&tmp, &path)
+                        .with_context(|| format!("writing {}", path.display()))?;
                 }
             }
         }
@@ -198,7 +252,15 @@ impl Context {
                 NodeState::Stale => "stale",
                 NodeState::Missing => "missing",
             };
-            println!("{} ({state}{})", s.node, if s.direct { "" } else { ", because of upstream" });
+            println!(
+                "{} ({state}{})",
+                s.node,
+                if s.direct {
+                    ""
+                } else {
+                    ", because of upstream"
+                }
+            );
             for r in &s.reasons {
                 println!("  {r}");
             }
@@ -208,14 +270,23 @@ impl Context {
 
     pub fn dag(&self, format: &str) -> Result<i32> {
         let st = self.engine().status(&[])?;
-        let state = |n: &str| st.iter().find(|s| s.node == n).map(|s| s.state).unwrap_or(NodeState::Missing);
+        let state = |n: &str| {
+            st.iter()
+                .find(|s| s.node == n)
+                .map(|s| s.state)
+                .unwrap_or(NodeState::Missing)
+        };
         let g = &self.pipeline.graph;
         let mut out = String::new();
         match format {
             "dot" => {
-                out.push_str("digraph robocarb {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
+                out.push_str(
+                    "digraph robocarb {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n",
+                );
                 for (name, _) in &g.sources {
-                    out.push_str(&format!("  \"source:{name}\" [shape=note, label=\"{name}\"];\n"));
+                    out.push_str(&format!(
+                        "  \"source:{name}\" [shape=note, label=\"{name}\"];\n"
+                    ));
                 }
                 for n in g.nodes() {
                     let color = match state(&n.name) {
@@ -249,12 +320,19 @@ impl Context {
                         NodeState::Stale => "stale",
                         NodeState::Missing => "missing",
                     };
-                    out.push_str(&format!("  {}[\"{}<br/>{}\"]:::{class}\n", n.name, n.name, n.op.name()));
+                    out.push_str(&format!(
+                        "  {}[\"{}<br/>{}\"]:::{class}\n",
+                        n.name,
+                        n.name,
+                        n.op.name()
+                    ));
                 }
                 for n in g.nodes() {
                     for b in n.inputs.values() {
                         match b {
-                            Binding::Source(s) => out.push_str(&format!("  src_{s}[/\"{s}\"/] --> {}\n", n.name)),
+                            Binding::Source(s) => {
+                                out.push_str(&format!("  src_{s}[/\"{s}\"/] --> {}\n", n.name))
+                            }
                             Binding::Node(t) => out.push_str(&format!("  {t} --> {}\n", n.name)),
                         }
                     }
@@ -276,7 +354,12 @@ impl Context {
                             Binding::Node(t) => format!("{slot}={t}"),
                         })
                         .collect();
-                    out.push_str(&format!("{} [{}] ({s}) <- {}\n", n.name, n.op.name(), inputs.join(", ")));
+                    out.push_str(&format!(
+                        "{} [{}] ({s}) <- {}\n",
+                        n.name,
+                        n.op.name(),
+                        inputs.join(", ")
+                    ));
                 }
             }
         }
@@ -295,7 +378,10 @@ impl Context {
                 .ok_or_else(|| anyhow::anyhow!("node `{node}` has no outputs"))?,
         };
         let Some(hash) = outputs.get(&name) else {
-            bail!("node `{node}` has no output `{name}`; outputs: {}", outputs.keys().cloned().collect::<Vec<_>>().join(", "));
+            bail!(
+                "node `{node}` has no output `{name}`; outputs: {}",
+                outputs.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
         };
         let Some(bytes) = self.store.get_blob(hash)? else {
             bail!("output `{name}` of `{node}` is missing or corrupted in the store; run `robocarb run {node}` to recompute it");
@@ -306,7 +392,11 @@ impl Context {
     pub fn show(&self, node: &str, output: Option<&str>, rows: usize) -> Result<i32> {
         let (name, bytes) = self.artifact(node, output)?;
         let outputs = self.engine().last_outputs(node)?.unwrap_or_default();
-        println!("{node}: output `{name}` ({} bytes); outputs: {}", bytes.len(), outputs.keys().cloned().collect::<Vec<_>>().join(", "));
+        println!(
+            "{node}: output `{name}` ({} bytes); outputs: {}",
+            bytes.len(),
+            outputs.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
         match robocarb_panel::Frame::decode(&bytes) {
             Ok(frame) => print!("{}", crate::printing::frame_preview(&frame, rows)),
             Err(_) => {
@@ -319,7 +409,13 @@ impl Context {
         Ok(0)
     }
 
-    pub fn export(&self, node: &str, output: Option<&str>, out: &Path, format: &str) -> Result<i32> {
+    pub fn export(
+        &self,
+        node: &str,
+        output: Option<&str>,
+        out: &Path,
+        format: &str,
+    ) -> Result<i32> {
         let (name, bytes) = self.artifact(node, output)?;
         let data = match robocarb_panel::Frame::decode(&bytes) {
             Ok(frame) => match format {
@@ -366,12 +462,16 @@ impl Context {
         let mut removed_blobs = 0;
         let mut bytes = 0u64;
         for (path, entry) in self.store.list_actions()? {
-            if entry.map(|e| keep_actions.contains(&e.key)).unwrap_or(false) {
+            if entry
+                .map(|e| keep_actions.contains(&e.key))
+                .unwrap_or(false)
+            {
                 continue;
             }
             removed_actions += 1;
             if !dry_run {
-                std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("removing {}", path.display()))?;
             }
         }
         for h in self.store.list_blobs()? {
@@ -379,7 +479,9 @@ impl Context {
                 continue;
             }
             removed_blobs += 1;
-            bytes += std::fs::metadata(self.store.blob_file(&h)).map(|m| m.len()).unwrap_or(0);
+            bytes += std::fs::metadata(self.store.blob_file(&h))
+                .map(|m| m.len())
+                .unwrap_or(0);
             if !dry_run {
                 self.store.remove_blob(&h)?;
             }
@@ -406,7 +508,10 @@ impl Context {
         let blobs = self.store.list_blobs()?;
         for h in &blobs {
             if !self.store.has_valid_blob(h)? {
-                problems.push(format!("blob {} does not match its hash (corrupted or truncated)", h.short()));
+                problems.push(format!(
+                    "blob {} does not match its hash (corrupted or truncated)",
+                    h.short()
+                ));
             }
         }
         let actions = self.store.list_actions()?;
@@ -415,11 +520,18 @@ impl Context {
                 None => problems.push(format!("action entry {} is damaged", path.display())),
                 Some(e) => {
                     if e.manifest.key() != e.key {
-                        problems.push(format!("action entry {} does not match its manifest", path.display()));
+                        problems.push(format!(
+                            "action entry {} does not match its manifest",
+                            path.display()
+                        ));
                     }
                     for (name, h) in &e.outputs {
                         if !blobs.contains(h) {
-                            problems.push(format!("action {} output `{name}` refers to missing blob {}", e.key.short(), h.short()));
+                            problems.push(format!(
+                                "action {} output `{name}` refers to missing blob {}",
+                                e.key.short(),
+                                h.short()
+                            ));
                         }
                     }
                 }
@@ -428,7 +540,15 @@ impl Context {
         for (node, record) in self.store.list_records()? {
             for (p, key) in &record.tasks {
                 if self.store.get_action(key)?.is_none() {
-                    problems.push(format!("node {node}{} refers to missing action {}", if p.is_empty() { String::new() } else { format!("@{p}") }, key.short()));
+                    problems.push(format!(
+                        "node {node}{} refers to missing action {}",
+                        if p.is_empty() {
+                            String::new()
+                        } else {
+                            format!("@{p}")
+                        },
+                        key.short()
+                    ));
                 }
             }
         }
@@ -447,7 +567,10 @@ impl Context {
             for p in &problems {
                 println!("problem: {p}");
             }
-            println!("{} problem(s); `robocarb run` recomputes whatever is damaged", problems.len());
+            println!(
+                "{} problem(s); `robocarb run` recomputes whatever is damaged",
+                problems.len()
+            );
             Ok(1)
         }
     }
@@ -455,7 +578,12 @@ impl Context {
 
 fn run_json(report: &robocarb_dag::RunReport) -> Result<String> {
     let pick = |o: Outcome| -> Vec<&str> {
-        report.nodes.iter().filter(|n| n.outcome == o).map(|n| n.node.as_str()).collect()
+        report
+            .nodes
+            .iter()
+            .filter(|n| n.outcome == o)
+            .map(|n| n.node.as_str())
+            .collect()
     };
     let v = serde_json::json!({
         "executed": pick(Outcome::Executed),
@@ -469,7 +597,10 @@ fn run_json(report: &robocarb_dag::RunReport) -> Result<String> {
 }
 
 pub fn synth(seed: u64, out: &Path, cities: Option<usize>, years: Option<&str>) -> Result<i32> {
-    let mut config = robocarb_synth::SynthConfig { seed, ..Default::default() };
+    let mut config = robocarb_synth::SynthConfig {
+        seed,
+        ..Default::default()
+    };
     if let Some(c) = cities {
         config.cities = c;
     }
@@ -477,14 +608,35 @@ pub fn synth(seed: u64, out: &Path, cities: Option<usize>, years: Option<&str>) 
         let (a, b) = y
             .split_once("..")
             .ok_or_else(|| anyhow::anyhow!("--years must look like 2006..2019, got `{y}`"))?;
-        let a: i32 = a.trim().parse().with_context(|| format!("--years: `{a}` is not a year"))?;
-        let b: i32 = b.trim().trim_start_matches('=').parse().with_context(|| format!("--years: `{b}` is not a year"))?;
+        let a: i32 = a
+            .trim()
+            .parse()
+            .with_context(|| format!("--years: `{a}` is not a year"))?;
+        let b: i32 = b
+            .trim()
+            .trim_start_matches('=')
+            .parse()
+            .with_context(|| format!("--years: `{b}` is not a year"))?;
         if b < a {
             bail!("--years: the last year {b} is before the first {a}");
         }
         config.years = (a, b);
     }
-    let summary = robocarb_synth::generate(&config, out).with_context(|| format!("generating the twin into {}", out.display()))?;
-    println!("{summary}");
+    let summary = robocarb_synth::generate(&config, out)
+        .with_context(|| format!("generating the twin into {}", out.display()))?;
+    println!(
+        "wrote {} file(s) to {}: {} cities in {} provinces, {}..{}; {} resource-based, {} pilots, {} municipalities/plan cities; ROBOT mean {:.3}, max {:.3} (thousand)",
+        summary.files.len(),
+        out.display(),
+        summary.cities,
+        summary.provinces,
+        summary.years.0,
+        summary.years.1,
+        summary.resource_based,
+        summary.smart_city_pilots,
+        summary.plan_cities,
+        summary.robot_mean,
+        summary.robot_max
+    );
     Ok(0)
 }

@@ -12,7 +12,10 @@ pub fn parquet(frame: &Frame) -> Result<Vec<u8>> {
         let col = match frame.column(name) {
             Some(Column::F64(v)) => {
                 // NaN marks a missing cell in a Frame; parquet gets a proper null.
-                let vals: Vec<Option<f64>> = v.iter().map(|x| if x.is_nan() { None } else { Some(*x) }).collect();
+                let vals: Vec<Option<f64>> = v
+                    .iter()
+                    .map(|x| if x.is_nan() { None } else { Some(*x) })
+                    .collect();
                 PlColumn::new(name.as_str().into(), vals)
             }
             Some(Column::I64(v)) => PlColumn::new(name.as_str().into(), v.clone()),

@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "robocarb", version, about = "Reproduce the robots-and-CO2 study end to end, from raw sources to every table")]
+#[command(
+    name = "robocarb",
+    version,
+    about = "Reproduce the robots-and-CO2 study end to end, from raw sources to every table"
+)]
 struct Cli {
     /// Pipeline file (default: pipelines/paper.toml, searched upward from the current folder).
     #[arg(long, global = true, env = "ROBOCARB_PIPELINE")]
@@ -125,7 +129,9 @@ enum ExportFormat {
 }
 
 fn default_jobs() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 fn main() {
@@ -144,13 +150,30 @@ fn main() {
 }
 
 fn dispatch(cli: Cli) -> Result<i32> {
-    if let Command::Synth { seed, out, cities, years } = &cli.command {
+    if let Command::Synth {
+        seed,
+        out,
+        cities,
+        years,
+    } = &cli.command
+    {
         return commands::synth(*seed, out, *cities, years.as_deref());
     }
-    let ctx = commands::Context::open(cli.pipeline.as_deref(), cli.sources.as_deref(), cli.cache.as_deref(), cli.out.as_deref())
-        .context("loading the pipeline")?;
+    let ctx = commands::Context::open(
+        cli.pipeline.as_deref(),
+        cli.sources.as_deref(),
+        cli.cache.as_deref(),
+        cli.out.as_deref(),
+    )
+    .context("loading the pipeline")?;
     match cli.command {
-        Command::Run { nodes, force, dry_run, jobs, json } => ctx.run(&nodes, &force, dry_run, jobs, json),
+        Command::Run {
+            nodes,
+            force,
+            dry_run,
+            jobs,
+            json,
+        } => ctx.run(&nodes, &force, dry_run, jobs, json),
         Command::Status { nodes, json } => ctx.status(&nodes, json),
         Command::Why { node } => ctx.why(&node),
         Command::Dag { format } => ctx.dag(match format {
@@ -159,7 +182,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
             DagFormat::Text => "text",
         }),
         Command::Show { node, output, rows } => ctx.show(&node, output.as_deref(), rows),
-        Command::Export { node, out, format, output } => ctx.export(
+        Command::Export {
+            node,
+            out,
+            format,
+            output,
+        } => ctx.export(
             &node,
             output.as_deref(),
             &out,
@@ -169,8 +197,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 ExportFormat::Json => "json",
             },
         ),
-        Command::Cache { action: CacheAction::Gc { dry_run } } => ctx.gc(dry_run),
-        Command::Cache { action: CacheAction::Verify } => ctx.verify(),
+        Command::Cache {
+            action: CacheAction::Gc { dry_run },
+        } => ctx.gc(dry_run),
+        Command::Cache {
+            action: CacheAction::Verify,
+        } => ctx.verify(),
         Command::Synth { .. } => unreachable!("handled above"),
     }
 }

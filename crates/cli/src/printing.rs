@@ -16,7 +16,10 @@ pub struct Printer {
 
 impl Printer {
     pub fn new(lines: bool) -> Self {
-        Printer { lines, bars: Mutex::new(BTreeMap::new()) }
+        Printer {
+            lines,
+            bars: Mutex::new(BTreeMap::new()),
+        }
     }
 
     pub fn finish(&self) {
@@ -70,7 +73,9 @@ impl EventSink for Printer {
         if let Ok(mut bars) = self.bars.lock() {
             let bar = bars.entry(node.to_string()).or_insert_with(|| {
                 let b = ProgressBar::new(total);
-                if let Ok(style) = ProgressStyle::with_template("{prefix:<14} [{bar:40}] {pos}/{len} {eta}") {
+                if let Ok(style) =
+                    ProgressStyle::with_template("{prefix:<14} [{bar:40}] {pos}/{len} {eta}")
+                {
                     b.set_style(style.progress_chars("=> "));
                 }
                 b.set_prefix(node.to_string());
@@ -99,18 +104,31 @@ pub fn live_report(input_json: &[u8], ctx: &Context, report: &RunReport) -> Resu
                 robocarb_dag::NodeState::Missing => "never_built",
             })
             .unwrap_or("never_built");
-        let state = match report.nodes.iter().find(|r| r.node == n.name).map(|r| &r.outcome) {
+        let state = match report
+            .nodes
+            .iter()
+            .find(|r| r.node == n.name)
+            .map(|r| &r.outcome)
+        {
             Some(Outcome::Failed) => "failed",
             _ => state,
         };
         let actions = engine.last_actions(&n.name)?;
         let ms: f64 = actions.values().map(|a| a.duration_ms).sum();
-        let key = actions.values().next().map(|a| a.key.short()).unwrap_or_default();
+        let key = actions
+            .values()
+            .next()
+            .map(|a| a.key.short())
+            .unwrap_or_default();
         input.nodes.push(robocarb_report::NodeInfo {
             name: n.name.clone(),
             op: n.op.name().to_string(),
             state: state.to_string(),
-            duration_ms: if actions.is_empty() { None } else { Some(ms.round() as u64) },
+            duration_ms: if actions.is_empty() {
+                None
+            } else {
+                Some(ms.round() as u64)
+            },
             key: key.clone(),
         });
         input.provenance.node_keys.push((n.name.clone(), key));
@@ -137,7 +155,12 @@ fn git_state(root: &std::path::Path) -> (String, bool) {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
     match run(&["rev-parse", "HEAD"]) {
-        Some(c) => (c, run(&["status", "--porcelain"]).map(|s| !s.is_empty()).unwrap_or(false)),
+        Some(c) => (
+            c,
+            run(&["status", "--porcelain"])
+                .map(|s| !s.is_empty())
+                .unwrap_or(false),
+        ),
         None => ("(not a git checkout)".into(), false),
     }
 }
@@ -145,10 +168,22 @@ fn git_state(root: &std::path::Path) -> (String, bool) {
 /// The first `rows` rows of a table, aligned.
 pub fn frame_preview(frame: &robocarb_panel::Frame, rows: usize) -> String {
     let csv = frame.head(rows).to_csv();
-    let table: Vec<Vec<String>> = csv.lines().map(|l| l.split(',').map(|c| c.to_string()).collect()).collect();
+    let table: Vec<Vec<String>> = csv
+        .lines()
+        .map(|l| l.split(',').map(|c| c.to_string()).collect())
+        .collect();
     let ncols = table.iter().map(|r| r.len()).max().unwrap_or(0);
-    let widths: Vec<usize> =
-        (0..ncols).map(|c| table.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0).min(14)).collect();
+    let widths: Vec<usize> = (0..ncols)
+        .map(|c| {
+            table
+                .iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+                .min(14)
+        })
+        .collect();
     let mut out = String::new();
     for r in &table {
         let cells: Vec<String> = r
@@ -162,6 +197,10 @@ pub fn frame_preview(frame: &robocarb_panel::Frame, rows: usize) -> String {
         out.push_str(&cells.join(" "));
         out.push('\n');
     }
-    out.push_str(&format!("({} rows x {} columns)\n", frame.nrows(), frame.ncols()));
+    out.push_str(&format!(
+        "({} rows x {} columns)\n",
+        frame.nrows(),
+        frame.ncols()
+    ));
     out
 }

@@ -35,9 +35,14 @@ fn second_run_executes_nothing_and_says_so() {
     let (executed, cached) = p.run_json(&[]);
     assert!(executed.is_empty(), "{executed:?}");
     assert!(cached.contains(&"report".to_string()));
-    for t in ["table1", "table3", "table4", "table5", "table6", "table7", "table8", "table9"] {
+    for t in [
+        "table1", "table3", "table4", "table5", "table6", "table7", "table8", "table9",
+    ] {
         for ext in ["md", "tex", "csv", "json"] {
-            assert!(p.path(&format!("out/tables/{t}.{ext}")).exists(), "missing out/tables/{t}.{ext}");
+            assert!(
+                p.path(&format!("out/tables/{t}.{ext}")).exists(),
+                "missing out/tables/{t}.{ext}"
+            );
         }
     }
     assert!(p.path("out/report.html").exists());
@@ -54,7 +59,11 @@ fn appended_newline_reruns_only_the_source_node() {
     let (_, direct) = p.stale();
     assert_eq!(direct, vec!["climate"]);
     let (executed, _) = p.run_json(&[]);
-    assert_eq!(executed, vec!["climate"], "early cutoff must stop the wave after the parse");
+    assert_eq!(
+        executed,
+        vec!["climate"],
+        "early cutoff must stop the wave after the parse"
+    );
 }
 
 #[test]
@@ -69,13 +78,22 @@ fn one_value_change_reaches_exactly_its_downstream_and_revert_is_free() {
     assert_eq!(direct, vec!["climate"]);
     let why = p.ok(&["why", "table3"]);
     assert!(why.contains("input source:ventilation ("), "{why}");
-    assert!(why.contains("ventilation.csv") && why.contains(" -> "), "{why}");
+    assert!(
+        why.contains("ventilation.csv") && why.contains(" -> "),
+        "{why}"
+    );
     let (executed, _) = p.run_json(&[]);
-    assert!(executed.iter().all(|n| expected.contains(n)), "{executed:?} not within {expected:?}");
+    assert!(
+        executed.iter().all(|n| expected.contains(n)),
+        "{executed:?} not within {expected:?}"
+    );
     assert!(executed.contains(&"panel".to_string()));
     std::fs::write(p.path(VENT), original).expect("revert");
     let (executed, _) = p.run_json(&[]);
-    assert!(executed.is_empty(), "revert must come from the store: {executed:?}");
+    assert!(
+        executed.is_empty(),
+        "revert must come from the store: {executed:?}"
+    );
     assert_eq!(p.outputs(), before);
 }
 
@@ -84,7 +102,12 @@ fn touching_a_file_executes_nothing() {
     let p = Project::new();
     p.run_json(&[]);
     let later = std::time::SystemTime::now() + Duration::from_secs(30);
-    std::fs::File::options().write(true).open(p.path(VENT)).expect("open").set_modified(later).expect("touch");
+    std::fs::File::options()
+        .write(true)
+        .open(p.path(VENT))
+        .expect("open")
+        .set_modified(later)
+        .expect("touch");
     let (executed, _) = p.run_json(&[]);
     assert!(executed.is_empty(), "{executed:?}");
 }
@@ -93,7 +116,11 @@ fn touching_a_file_executes_nothing() {
 fn editing_one_crate_makes_only_its_nodes_stale() {
     let p = Project::new();
     p.run_json(&[]);
-    let out = p.cmd(&["status", "--json"]).env("ROBOCARB_CODE_SALT", "crate:dea=edited").output().expect("status");
+    let out = p
+        .cmd(&["status", "--json"])
+        .env("ROBOCARB_CODE_SALT", "crate:dea=edited")
+        .output()
+        .expect("status");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let mut direct: Vec<String> = v
         .as_array()
@@ -104,11 +131,19 @@ fn editing_one_crate_makes_only_its_nodes_stale() {
         .collect();
     direct.sort();
     assert_eq!(direct, vec!["dea_frontier", "dea_inputs", "dea_ml", "tfp"]);
-    let why = p.cmd(&["why", "tfp"]).env("ROBOCARB_CODE_SALT", "crate:dea=edited").output().expect("why");
+    let why = p
+        .cmd(&["why", "tfp"])
+        .env("ROBOCARB_CODE_SALT", "crate:dea=edited")
+        .output()
+        .expect("why");
     let why = String::from_utf8_lossy(&why.stdout);
     assert!(why.contains("code crate:dea changed"), "{why}");
     // Editing the estimation code reaches the tables only.
-    let out = p.cmd(&["status", "--json"]).env("ROBOCARB_CODE_SALT", "crate:estimate=edited").output().expect("status");
+    let out = p
+        .cmd(&["status", "--json"])
+        .env("ROBOCARB_CODE_SALT", "crate:estimate=edited")
+        .output()
+        .expect("status");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     for s in v.as_array().expect("array") {
         let name = s["node"].as_str().expect("name");
@@ -155,7 +190,11 @@ fn flipped_blob_is_detected_and_recomputed() {
     }
     assert!(flipped > 0);
     let out = p.run(&["cache", "verify"]);
-    assert_eq!(out.status.code(), Some(1), "verify must fail on corrupted blobs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "verify must fail on corrupted blobs"
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("corrupted"));
     p.ok(&["run"]);
     assert_eq!(p.outputs(), expected);
@@ -170,7 +209,10 @@ fn concurrent_runs_both_finish_with_correct_results() {
     let p = Project::new();
     let a = p.cmd(&["run"]).spawn().expect("spawn a");
     let b = p.cmd(&["run"]).spawn().expect("spawn b");
-    let (ra, rb) = (a.wait_with_output().expect("a"), b.wait_with_output().expect("b"));
+    let (ra, rb) = (
+        a.wait_with_output().expect("a"),
+        b.wait_with_output().expect("b"),
+    );
     assert!(ra.status.success() && rb.status.success());
     assert_eq!(p.outputs(), expected);
 }
@@ -189,10 +231,20 @@ fn dag_dot_is_valid() {
     let p = Project::new();
     let dot = p.ok(&["dag", "--format", "dot"]);
     check_dot(&dot);
-    if let Ok(out) = std::process::Command::new("dot").arg("-Tsvg").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn() {
+    if let Ok(out) = std::process::Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    {
         use std::io::Write;
         let mut child = out;
-        child.stdin.take().expect("stdin").write_all(dot.as_bytes()).expect("write");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(dot.as_bytes())
+            .expect("write");
         let res = child.wait_with_output().expect("dot");
         assert!(res.status.success(), "graphviz rejected the dot output");
     } else {
@@ -204,7 +256,11 @@ fn dag_dot_is_valid() {
 
 /// A small structural parser for the subset of DOT the CLI writes.
 fn check_dot(dot: &str) {
-    let body = dot.trim().strip_prefix("digraph robocarb {").and_then(|s| s.strip_suffix('}')).expect("digraph wrapper");
+    let body = dot
+        .trim()
+        .strip_prefix("digraph robocarb {")
+        .and_then(|s| s.strip_suffix('}'))
+        .expect("digraph wrapper");
     let mut declared = std::collections::BTreeSet::new();
     let mut edges = Vec::new();
     for stmt in body.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
@@ -212,17 +268,32 @@ fn check_dot(dot: &str) {
         if stmt.starts_with("rankdir") || stmt.starts_with("node [") {
             continue;
         }
-        assert_eq!(stmt.matches('"').count() % 2, 0, "unbalanced quotes: {stmt}");
+        assert_eq!(
+            stmt.matches('"').count() % 2,
+            0,
+            "unbalanced quotes: {stmt}"
+        );
         if let Some((a, b)) = stmt.split_once(" -> ") {
-            edges.push((a.trim_matches('"').to_string(), b.trim_matches('"').to_string()));
+            edges.push((
+                a.trim_matches('"').to_string(),
+                b.trim_matches('"').to_string(),
+            ));
         } else {
-            let name = stmt.split(" [").next().expect("name").trim_matches('"').to_string();
+            let name = stmt
+                .split(" [")
+                .next()
+                .expect("name")
+                .trim_matches('"')
+                .to_string();
             assert!(stmt.ends_with(']'), "attribute list not closed: {stmt}");
             declared.insert(name);
         }
     }
     assert!(declared.len() > 20);
     for (a, b) in edges {
-        assert!(declared.contains(&a) && declared.contains(&b), "edge to undeclared node: {a} -> {b}");
+        assert!(
+            declared.contains(&a) && declared.contains(&b),
+            "edge to undeclared node: {a} -> {b}"
+        );
     }
 }

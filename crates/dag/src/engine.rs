@@ -2,7 +2,9 @@
 //! independent tasks), records results, and explains staleness.
 
 use crate::exec::{Executor, Job};
-use crate::graph::{Binding, Graph, NodeSpec, OpError, Outputs, PartitionPlan, SlotValue, SourceInput, TaskContext};
+use crate::graph::{
+    Binding, Graph, NodeSpec, OpError, Outputs, PartitionPlan, SlotValue, SourceInput, TaskContext,
+};
 use crate::hash::ContentHash;
 use crate::manifest::{Change, Manifest, ManifestInput, ParamValue, Params};
 use crate::source::hash_with_cache;
@@ -20,11 +22,18 @@ pub enum EngineError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("source `{name}`: cannot read {path}: {source}")]
-    Source { name: String, path: String, source: std::io::Error },
+    Source {
+        name: String,
+        path: String,
+        source: std::io::Error,
+    },
     #[error("node `{node}`: {message}")]
     Plan { node: String, message: String },
     #[error("{} node(s) failed:\n{}", .failures.len(), .failures.iter().map(|(n, m)| format!("  {n}: {m}")).collect::<Vec<_>>().join("\n"))]
-    Failed { failures: Vec<(String, String)>, report: Box<RunReport> },
+    Failed {
+        failures: Vec<(String, String)>,
+        report: Box<RunReport>,
+    },
 }
 
 /// The state of a node, as `status` reports it.
@@ -85,10 +94,18 @@ pub struct RunReport {
 
 impl RunReport {
     pub fn executed(&self) -> Vec<&str> {
-        self.nodes.iter().filter(|n| n.outcome == Outcome::Executed).map(|n| n.node.as_str()).collect()
+        self.nodes
+            .iter()
+            .filter(|n| n.outcome == Outcome::Executed)
+            .map(|n| n.node.as_str())
+            .collect()
     }
     pub fn cached(&self) -> Vec<&str> {
-        self.nodes.iter().filter(|n| n.outcome == Outcome::Cached).map(|n| n.node.as_str()).collect()
+        self.nodes
+            .iter()
+            .filter(|n| n.outcome == Outcome::Cached)
+            .map(|n| n.node.as_str())
+            .collect()
     }
 }
 
@@ -141,7 +158,10 @@ impl<'a> Engine<'a> {
     }
 
     /// Hash every source that the given nodes read (stat cache first).
-    fn hash_sources(&self, nodes: &[usize]) -> Result<(BTreeMap<String, ContentHash>, Vec<String>), EngineError> {
+    fn hash_sources(
+        &self,
+        nodes: &[usize],
+    ) -> Result<(BTreeMap<String, ContentHash>, Vec<String>), EngineError> {
         let mut names = BTreeSet::new();
         for &i in nodes {
             for b in self.graph.nodes()[i].inputs.values() {
@@ -156,11 +176,12 @@ impl<'a> Engine<'a> {
         let mut read = Vec::new();
         for name in names {
             let spec = &self.graph.sources[&name];
-            let (h, was_read) = hash_with_cache(&spec.path, &mut cache).map_err(|source| EngineError::Source {
-                name: name.clone(),
-                path: spec.path.display().to_string(),
-                source,
-            })?;
+            let (h, was_read) =
+                hash_with_cache(&spec.path, &mut cache).map_err(|source| EngineError::Source {
+                    name: name.clone(),
+                    path: spec.path.display().to_string(),
+                    source,
+                })?;
             if was_read {
                 read.push(name.clone());
             }
@@ -192,7 +213,8 @@ impl<'a> Engine<'a> {
                         note: spec.path.display().to_string(),
                     });
                     for (k, v) in &spec.options {
-                        base_params.insert(format!("source.{slot}.{k}"), ParamValue::Str(v.clone()));
+                        base_params
+                            .insert(format!("source.{slot}.{k}"), ParamValue::Str(v.clone()));
                     }
                 }
                 Binding::Node(t) => {
@@ -203,7 +225,10 @@ impl<'a> Engine<'a> {
         let plans: Option<Vec<PartitionPlan>> = node
             .op
             .partitions(&node.params, &upstream_names)
-            .map_err(|e| EngineError::Plan { node: node.name.clone(), message: e.message })?;
+            .map_err(|e| EngineError::Plan {
+            node: node.name.clone(),
+            message: e.message,
+        })?;
         let plans: Vec<(Option<String>, Reads)> = match plans {
             None => vec![(None, upstream_names.clone())],
             Some(ps) => ps.into_iter().map(|p| (Some(p.key), p.reads)).collect(),
@@ -224,10 +249,16 @@ impl<'a> Engine<'a> {
                     let Some(h) = resolved[t].get(o) else {
                         return Err(EngineError::Plan {
                             node: node.name.clone(),
-                            message: format!("partition plan reads `{t}` output `{o}`, which does not exist"),
+                            message: format!(
+                                "partition plan reads `{t}` output `{o}`, which does not exist"
+                            ),
                         });
                     };
-                    inputs.push(ManifestInput { label: format!("{slot}/{o}"), hash: *h, note: String::new() });
+                    inputs.push(ManifestInput {
+                        label: format!("{slot}/{o}"),
+                        hash: *h,
+                        note: String::new(),
+                    });
                 }
                 task_reads.insert(slot, (t.clone(), outs));
             }
@@ -240,14 +271,21 @@ impl<'a> Engine<'a> {
                 inputs,
             };
             let key = manifest.key();
-            tasks.push(Task { partition, manifest, key, reads: task_reads });
+            tasks.push(Task {
+                partition,
+                manifest,
+                key,
+                reads: task_reads,
+            });
         }
         Ok(tasks)
     }
 
     /// A cached action whose outputs are all present and intact.
     fn cached(&self, key: &ContentHash) -> Result<Option<ActionEntry>, EngineError> {
-        let Some(entry) = self.store.get_action(key)? else { return Ok(None) };
+        let Some(entry) = self.store.get_action(key)? else {
+            return Ok(None);
+        };
         for h in entry.outputs.values() {
             if !self.store.has_valid_blob(h)? {
                 return Ok(None);
@@ -280,18 +318,31 @@ impl<'a> Engine<'a> {
             let node = &self.graph.nodes()[i];
             let record = self.store.get_record(&node.name)?;
             let ups = self.graph.upstream_of(&node.name);
-            let unresolved: Vec<&String> = ups.iter().filter(|u| !resolved.contains_key(*u)).collect();
+            let unresolved: Vec<&String> =
+                ups.iter().filter(|u| !resolved.contains_key(*u)).collect();
             if !unresolved.is_empty() {
-                let mut reasons: Vec<String> =
-                    unresolved.iter().map(|u| format!("upstream `{u}` is not fresh")).collect();
+                let mut reasons: Vec<String> = unresolved
+                    .iter()
+                    .map(|u| format!("upstream `{u}` is not fresh"))
+                    .collect();
                 let own = match &record {
                     Some(rec) => self.own_changes(node, rec, &sources, &resolved)?,
                     None => vec![],
                 };
                 let direct = !own.is_empty();
                 reasons.extend(own.iter().map(|c| c.to_string()));
-                let state = if record.is_some() { NodeState::Stale } else { NodeState::Missing };
-                out.push(NodeStatus { node: node.name.clone(), state, reasons, direct, stale_partitions: vec![] });
+                let state = if record.is_some() {
+                    NodeState::Stale
+                } else {
+                    NodeState::Missing
+                };
+                out.push(NodeStatus {
+                    node: node.name.clone(),
+                    state,
+                    reasons,
+                    direct,
+                    stale_partitions: vec![],
+                });
                 continue;
             }
             let tasks = self.plan(node, &sources, &resolved)?;
@@ -303,19 +354,28 @@ impl<'a> Engine<'a> {
                     Some(entry) => fresh_outputs.push((t.partition.clone(), entry.outputs)),
                     None => {
                         let pname = t.partition.clone().unwrap_or_default();
-                        let prefix = t.partition.as_ref().map(|p| format!("partition {p}: ")).unwrap_or_default();
+                        let prefix = t
+                            .partition
+                            .as_ref()
+                            .map(|p| format!("partition {p}: "))
+                            .unwrap_or_default();
                         match record.as_ref().and_then(|r| r.tasks.get(&pname)) {
                             Some(old_key) => match self.store.get_action(old_key)? {
                                 Some(old) => {
                                     let changes = t.manifest.diff(&old.manifest);
                                     if changes.is_empty() {
-                                        reasons.push(format!("{prefix}outputs missing or corrupted in the store"));
+                                        reasons.push(format!(
+                                            "{prefix}outputs missing or corrupted in the store"
+                                        ));
                                     }
                                     reasons.extend(changes.iter().map(|c| format!("{prefix}{c}")));
                                 }
-                                None => reasons.push(format!("{prefix}previous build no longer in the store")),
+                                None => reasons
+                                    .push(format!("{prefix}previous build no longer in the store")),
                             },
-                            None if record.is_some() => reasons.push(format!("{prefix}new partition")),
+                            None if record.is_some() => {
+                                reasons.push(format!("{prefix}new partition"))
+                            }
                             None => {}
                         }
                         stale_parts.push(pname);
@@ -332,7 +392,11 @@ impl<'a> Engine<'a> {
                     stale_partitions: vec![],
                 });
             } else {
-                let state = if record.is_some() { NodeState::Stale } else { NodeState::Missing };
+                let state = if record.is_some() {
+                    NodeState::Stale
+                } else {
+                    NodeState::Missing
+                };
                 if state == NodeState::Missing {
                     reasons.push("never built".into());
                 }
@@ -358,8 +422,12 @@ impl<'a> Engine<'a> {
         sources: &BTreeMap<String, ContentHash>,
         resolved: &BTreeMap<String, Resolved>,
     ) -> Result<Vec<Change>, EngineError> {
-        let Some(old_key) = record.tasks.values().next() else { return Ok(vec![]) };
-        let Some(old) = self.store.get_action(old_key)? else { return Ok(vec![]) };
+        let Some(old_key) = record.tasks.values().next() else {
+            return Ok(vec![]);
+        };
+        let Some(old) = self.store.get_action(old_key)? else {
+            return Ok(vec![]);
+        };
         let mut candidate = old.manifest.clone();
         candidate.code = node.op.code_fingerprint();
         candidate.schema_version = node.op.schema_version();
@@ -379,7 +447,11 @@ impl<'a> Engine<'a> {
                 Binding::Node(t) => {
                     if let Some(res) = resolved.get(t) {
                         let prefix = format!("{slot}/");
-                        for inp in candidate.inputs.iter_mut().filter(|i| i.label.starts_with(&prefix)) {
+                        for inp in candidate
+                            .inputs
+                            .iter_mut()
+                            .filter(|i| i.label.starts_with(&prefix))
+                        {
                             if let Some(h) = res.get(&inp.label[prefix.len()..]) {
                                 inp.hash = *h;
                             }
@@ -396,7 +468,8 @@ impl<'a> Engine<'a> {
     /// down to the root causes.
     pub fn why(&self, node: &str) -> Result<Vec<NodeStatus>, EngineError> {
         let statuses = self.status(&[node.to_string()])?;
-        let by_name: BTreeMap<&str, &NodeStatus> = statuses.iter().map(|s| (s.node.as_str(), s)).collect();
+        let by_name: BTreeMap<&str, &NodeStatus> =
+            statuses.iter().map(|s| (s.node.as_str(), s)).collect();
         let mut out = Vec::new();
         let mut seen = BTreeSet::new();
         let mut stack = vec![node.to_string()];
@@ -404,7 +477,9 @@ impl<'a> Engine<'a> {
             if !seen.insert(n.clone()) {
                 continue;
             }
-            let Some(s) = by_name.get(n.as_str()) else { continue };
+            let Some(s) = by_name.get(n.as_str()) else {
+                continue;
+            };
             if s.state == NodeState::Fresh && n != node {
                 continue;
             }
@@ -412,7 +487,10 @@ impl<'a> Engine<'a> {
             let mut ups = self.graph.upstream_of(&n);
             ups.reverse();
             for u in ups {
-                if by_name.get(u.as_str()).is_some_and(|s| s.state != NodeState::Fresh) {
+                if by_name
+                    .get(u.as_str())
+                    .is_some_and(|s| s.state != NodeState::Fresh)
+                {
                     stack.push(u);
                 }
             }
@@ -421,7 +499,12 @@ impl<'a> Engine<'a> {
     }
 
     /// Run `opts.targets` (and what they need).
-    pub fn run(&self, opts: &RunOptions, executor: &dyn Executor, events: &dyn EventSink) -> Result<RunReport, EngineError> {
+    pub fn run(
+        &self,
+        opts: &RunOptions,
+        executor: &dyn Executor,
+        events: &dyn EventSink,
+    ) -> Result<RunReport, EngineError> {
         for f in &opts.force {
             if self.graph.node(f).is_none() {
                 return Err(crate::graph::GraphError::NoSuchNode(f.clone()).into());
@@ -429,7 +512,10 @@ impl<'a> Engine<'a> {
         }
         let order = self.graph.closure(&opts.targets)?;
         let (sources, sources_read) = self.hash_sources(&order)?;
-        let mut report = RunReport { nodes: vec![], sources_read };
+        let mut report = RunReport {
+            nodes: vec![],
+            sources_read,
+        };
         let mut resolved: BTreeMap<String, Resolved> = BTreeMap::new();
         let mut failed: BTreeSet<String> = BTreeSet::new();
         let mut failures = Vec::new();
@@ -459,7 +545,10 @@ impl<'a> Engine<'a> {
                     rest.push(i);
                 }
             }
-            pending = rest.into_iter().filter(|i| !failed.contains(&self.graph.nodes()[*i].name)).collect();
+            pending = rest
+                .into_iter()
+                .filter(|i| !failed.contains(&self.graph.nodes()[*i].name))
+                .collect();
             if wave.is_empty() {
                 break;
             }
@@ -509,7 +598,11 @@ impl<'a> Engine<'a> {
                         .collect();
                     let run = NodeRun {
                         node: node.name.clone(),
-                        outcome: if misses.is_empty() { Outcome::Cached } else { Outcome::WouldExecute },
+                        outcome: if misses.is_empty() {
+                            Outcome::Cached
+                        } else {
+                            Outcome::WouldExecute
+                        },
                         duration_ms: 0.0,
                         tasks_cached: w.tasks.len() - misses.len(),
                         tasks_executed: misses.clone(),
@@ -522,7 +615,9 @@ impl<'a> Engine<'a> {
                             .tasks
                             .iter()
                             .zip(&w.hits)
-                            .filter_map(|(t, h)| h.as_ref().map(|h| (t.partition.clone(), h.outputs.clone())))
+                            .filter_map(|(t, h)| {
+                                h.as_ref().map(|h| (t.partition.clone(), h.outputs.clone()))
+                            })
                             .collect();
                         resolved.insert(node.name.clone(), Self::collect_outputs(&outs));
                     } else {
@@ -533,8 +628,11 @@ impl<'a> Engine<'a> {
                 continue;
             }
             // Build jobs for every miss.
-            let results: Vec<Mutex<Option<Result<ActionEntry, String>>>> =
-                works.iter().flat_map(|w| w.hits.iter().filter(|h| h.is_none())).map(|_| Mutex::new(None)).collect();
+            let results: Vec<Mutex<Option<Result<ActionEntry, String>>>> = works
+                .iter()
+                .flat_map(|w| w.hits.iter().filter(|h| h.is_none()))
+                .map(|_| Mutex::new(None))
+                .collect();
             let mut jobs: Vec<Job<'_>> = Vec::new();
             let mut slot_ix = 0;
             let mut job_map: Vec<Vec<Option<usize>>> = Vec::new();
@@ -585,7 +683,11 @@ impl<'a> Engine<'a> {
                                     outs.push((t.partition.clone(), entry.outputs));
                                 }
                                 Some(Err(msg)) => {
-                                    let where_ = t.partition.as_ref().map(|p| format!("partition {p}: ")).unwrap_or_default();
+                                    let where_ = t
+                                        .partition
+                                        .as_ref()
+                                        .map(|p| format!("partition {p}: "))
+                                        .unwrap_or_default();
                                     error.get_or_insert(format!("{where_}{msg}"));
                                 }
                                 None => {
@@ -609,13 +711,21 @@ impl<'a> Engine<'a> {
                     }
                 } else {
                     let record = NodeRecord {
-                        tasks: w.tasks.iter().map(|t| (t.partition.clone().unwrap_or_default(), t.key)).collect(),
+                        tasks: w
+                            .tasks
+                            .iter()
+                            .map(|t| (t.partition.clone().unwrap_or_default(), t.key))
+                            .collect(),
                     };
                     self.store.put_record(&node.name, &record)?;
                     resolved.insert(node.name.clone(), Self::collect_outputs(&outs));
                     NodeRun {
                         node: node.name.clone(),
-                        outcome: if executed.is_empty() { Outcome::Cached } else { Outcome::Executed },
+                        outcome: if executed.is_empty() {
+                            Outcome::Cached
+                        } else {
+                            Outcome::Executed
+                        },
                         duration_ms: duration,
                         tasks_executed: executed,
                         tasks_cached: cached,
@@ -635,17 +745,24 @@ impl<'a> Engine<'a> {
             }
         }
         if !failures.is_empty() {
-            return Err(EngineError::Failed { failures, report: Box::new(report) });
+            return Err(EngineError::Failed {
+                failures,
+                report: Box::new(report),
+            });
         }
         Ok(report)
     }
 
     /// The outputs of the last build of `node` (output name -> hash), if its record is complete.
     pub fn last_outputs(&self, node: &str) -> Result<Option<Resolved>, EngineError> {
-        let Some(record) = self.store.get_record(node)? else { return Ok(None) };
+        let Some(record) = self.store.get_record(node)? else {
+            return Ok(None);
+        };
         let mut outs = Vec::new();
         for (p, key) in &record.tasks {
-            let Some(entry) = self.store.get_action(key)? else { return Ok(None) };
+            let Some(entry) = self.store.get_action(key)? else {
+                return Ok(None);
+            };
             let part = if p.is_empty() { None } else { Some(p.clone()) };
             outs.push((part, entry.outputs));
         }
@@ -709,7 +826,13 @@ fn execute_task(
                 .ok_or_else(|| format!("output `{o}` of `{upstream}` is missing from the store"))?;
             bytes.insert(o.clone(), b);
         }
-        inputs.insert(slot.clone(), SlotValue::Node { node: upstream.clone(), outputs: bytes });
+        inputs.insert(
+            slot.clone(),
+            SlotValue::Node {
+                node: upstream.clone(),
+                outputs: bytes,
+            },
+        );
     }
     let name = node.name.clone();
     let progress = move |done: u64, total: u64| events.progress(&name, done, total);

@@ -18,7 +18,9 @@ pub struct OpError {
 
 impl OpError {
     pub fn new(message: impl Into<String>) -> Self {
-        OpError { message: message.into() }
+        OpError {
+            message: message.into(),
+        }
     }
 }
 
@@ -41,7 +43,10 @@ pub enum SlotValue {
     Source(SourceInput),
     /// The outputs of an upstream node that this task reads (all of them for a whole-node task;
     /// the ones its partition plan names otherwise), by output name.
-    Node { node: String, outputs: BTreeMap<String, Vec<u8>> },
+    Node {
+        node: String,
+        outputs: BTreeMap<String, Vec<u8>>,
+    },
 }
 
 /// What a running task sees.
@@ -62,7 +67,10 @@ impl TaskContext<'_> {
                 "input `{slot}` of node `{}` must be a source, but is node `{node}`",
                 self.node
             ))),
-            None => Err(OpError::new(format!("node `{}` has no input `{slot}`", self.node))),
+            None => Err(OpError::new(format!(
+                "node `{}` has no input `{slot}`",
+                self.node
+            ))),
         }
     }
 
@@ -74,15 +82,24 @@ impl TaskContext<'_> {
                 "input `{slot}` of node `{}` must be a node, but is source `{}`",
                 self.node, s.name
             ))),
-            None => Err(OpError::new(format!("node `{}` has no input `{slot}`", self.node))),
+            None => Err(OpError::new(format!(
+                "node `{}` has no input `{slot}`",
+                self.node
+            ))),
         }
     }
 
     /// One named output of the node bound to `slot`.
     pub fn node_output(&self, slot: &str, output: &str) -> Result<&[u8], OpError> {
-        self.node_outputs(slot)?.get(output).map(|v| v.as_slice()).ok_or_else(|| {
-            OpError::new(format!("input `{slot}` of node `{}` has no output `{output}`", self.node))
-        })
+        self.node_outputs(slot)?
+            .get(output)
+            .map(|v| v.as_slice())
+            .ok_or_else(|| {
+                OpError::new(format!(
+                    "input `{slot}` of node `{}` has no output `{output}`",
+                    self.node
+                ))
+            })
     }
 
     /// Whether `slot` is bound.
@@ -170,15 +187,36 @@ pub struct NodeSpec {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum GraphError {
     #[error("node `{node}`: input `{slot}` names unknown node `{target}`")]
-    UnknownNode { node: String, slot: String, target: String },
+    UnknownNode {
+        node: String,
+        slot: String,
+        target: String,
+    },
     #[error("node `{node}`: input `{slot}` names unknown source `{target}`")]
-    UnknownSource { node: String, slot: String, target: String },
+    UnknownSource {
+        node: String,
+        slot: String,
+        target: String,
+    },
     #[error("node `{node}`: operation `{op}` has no input slot `{slot}` (it takes: {expected})")]
-    UnknownSlot { node: String, op: String, slot: String, expected: String },
+    UnknownSlot {
+        node: String,
+        op: String,
+        slot: String,
+        expected: String,
+    },
     #[error("node `{node}`: operation `{op}` needs input `{slot}`")]
-    MissingSlot { node: String, op: String, slot: String },
+    MissingSlot {
+        node: String,
+        op: String,
+        slot: String,
+    },
     #[error("node `{node}`: input `{slot}` must be a {expected}")]
-    SlotKindMismatch { node: String, slot: String, expected: String },
+    SlotKindMismatch {
+        node: String,
+        slot: String,
+        expected: String,
+    },
     #[error("cycle in the graph: {}", .cycle.join(" -> "))]
     Cycle { cycle: Vec<String> },
     #[error("duplicate node `{0}`")]
@@ -196,7 +234,10 @@ pub struct Graph {
 
 impl Graph {
     /// Check and order `nodes`.
-    pub fn new(nodes: Vec<NodeSpec>, sources: BTreeMap<String, SourceSpec>) -> Result<Self, GraphError> {
+    pub fn new(
+        nodes: Vec<NodeSpec>,
+        sources: BTreeMap<String, SourceSpec>,
+    ) -> Result<Self, GraphError> {
         let mut index = BTreeMap::new();
         for (i, n) in nodes.iter().enumerate() {
             if index.insert(n.name.clone(), i).is_some() {
@@ -272,13 +313,22 @@ impl Graph {
         for scc in tarjan_scc(&g) {
             let is_cycle = scc.len() > 1 || g.contains_edge(scc[0], scc[0]);
             if is_cycle {
-                let members: std::collections::BTreeSet<usize> = scc.iter().map(|n| g[*n]).collect();
+                let members: std::collections::BTreeSet<usize> =
+                    scc.iter().map(|n| g[*n]).collect();
                 let cycle = order_cycle(&nodes, &index, &members);
                 return Err(GraphError::Cycle { cycle });
             }
         }
         // Deterministic topological order: Kahn's algorithm taking the smallest name first.
-        let mut indeg: Vec<usize> = nodes.iter().map(|n| n.inputs.values().filter(|b| matches!(b, Binding::Node(_))).count()).collect();
+        let mut indeg: Vec<usize> = nodes
+            .iter()
+            .map(|n| {
+                n.inputs
+                    .values()
+                    .filter(|b| matches!(b, Binding::Node(_)))
+                    .count()
+            })
+            .collect();
         let mut ready: std::collections::BTreeSet<(String, usize)> = nodes
             .iter()
             .enumerate()
@@ -303,8 +353,16 @@ impl Graph {
         }
         let mut slots: Vec<Option<NodeSpec>> = nodes.into_iter().map(Some).collect();
         let nodes: Vec<NodeSpec> = order.iter().filter_map(|&i| slots[i].take()).collect();
-        let index = nodes.iter().enumerate().map(|(i, n)| (n.name.clone(), i)).collect();
-        Ok(Graph { nodes, index, sources })
+        let index = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.clone(), i))
+            .collect();
+        Ok(Graph {
+            nodes,
+            index,
+            sources,
+        })
     }
 
     /// Nodes in topological order.
@@ -327,7 +385,13 @@ impl Graph {
                 let mut v: Vec<String> = n
                     .inputs
                     .values()
-                    .filter_map(|b| if let Binding::Node(t) = b { Some(t.clone()) } else { None })
+                    .filter_map(|b| {
+                        if let Binding::Node(t) = b {
+                            Some(t.clone())
+                        } else {
+                            None
+                        }
+                    })
                     .collect();
                 v.sort();
                 v.dedup();
@@ -344,7 +408,10 @@ impl Graph {
         let mut want = vec![false; self.nodes.len()];
         let mut stack = Vec::new();
         for t in targets {
-            stack.push(self.position(t).ok_or_else(|| GraphError::NoSuchNode(t.clone()))?);
+            stack.push(
+                self.position(t)
+                    .ok_or_else(|| GraphError::NoSuchNode(t.clone()))?,
+            );
         }
         while let Some(i) = stack.pop() {
             if want[i] {
@@ -372,7 +439,12 @@ fn order_cycle(
         members
             .iter()
             .copied()
-            .filter(|&j| nodes[j].inputs.values().any(|b| matches!(b, Binding::Node(t) if index.get(t) == Some(&cur))))
+            .filter(|&j| {
+                nodes[j]
+                    .inputs
+                    .values()
+                    .any(|b| matches!(b, Binding::Node(t) if index.get(t) == Some(&cur)))
+            })
             .collect()
     };
     let mut prev: BTreeMap<usize, usize> = BTreeMap::new();

@@ -27,11 +27,14 @@ pub mod manifest;
 pub mod source;
 pub mod store;
 
-pub use engine::{Engine, EngineError, EventSink, NodeRun, NodeState, NodeStatus, Outcome, RunOptions, RunReport, Silent};
+pub use engine::{
+    Engine, EngineError, EventSink, NodeRun, NodeState, NodeStatus, Outcome, RunOptions, RunReport,
+    Silent,
+};
 pub use exec::{Executor, Job, LocalExecutor};
 pub use graph::{
-    Binding, Graph, GraphError, NodeSpec, OpError, Operation, Outputs, PartitionPlan, SlotKind, SlotSpec, SlotValue,
-    SourceInput, SourceSpec, TaskContext,
+    Binding, Graph, GraphError, NodeSpec, OpError, Operation, Outputs, PartitionPlan, SlotKind,
+    SlotSpec, SlotValue, SourceInput, SourceSpec, TaskContext,
 };
 pub use hash::ContentHash;
 pub use lock::StoreLock;

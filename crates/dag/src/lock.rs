@@ -13,7 +13,12 @@ impl StoreLock {
     /// Block until the exclusive lock on `root/lock` is held.
     pub fn exclusive(root: &Path) -> std::io::Result<Self> {
         std::fs::create_dir_all(root)?;
-        let file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(root.join("lock"))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(root.join("lock"))?;
         file.lock()?;
         Ok(StoreLock { _file: file })
     }
@@ -21,7 +26,12 @@ impl StoreLock {
     /// Try to take the lock without waiting; `None` when another process holds it.
     pub fn try_exclusive(root: &Path) -> std::io::Result<Option<Self>> {
         std::fs::create_dir_all(root)?;
-        let file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(root.join("lock"))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(root.join("lock"))?;
         match file.try_lock() {
             Ok(()) => Ok(Some(StoreLock { _file: file })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),

@@ -150,7 +150,10 @@ impl Manifest {
     pub fn diff(&self, old: &Manifest) -> Vec<Change> {
         let mut changes = Vec::new();
         if self.op != old.op {
-            changes.push(Change::Operation { old: old.op.clone(), new: self.op.clone() });
+            changes.push(Change::Operation {
+                old: old.op.clone(),
+                new: self.op.clone(),
+            });
         }
         if self.code != old.code {
             let old_parts = code_parts(&old.code);
@@ -170,7 +173,10 @@ impl Manifest {
             }
         }
         if self.schema_version != old.schema_version {
-            changes.push(Change::Schema { old: old.schema_version, new: self.schema_version });
+            changes.push(Change::Schema {
+                old: old.schema_version,
+                new: self.schema_version,
+            });
         }
         let mut names: Vec<&String> = old.params.keys().chain(self.params.keys()).collect();
         names.sort();
@@ -178,14 +184,22 @@ impl Manifest {
         for name in names {
             let (o, n) = (old.params.get(name), self.params.get(name));
             if o != n {
-                changes.push(Change::Param { name: name.clone(), old: o.cloned(), new: n.cloned() });
+                changes.push(Change::Param {
+                    name: name.clone(),
+                    old: o.cloned(),
+                    new: n.cloned(),
+                });
             }
         }
         let old_inputs: BTreeMap<&str, &ManifestInput> =
             old.inputs.iter().map(|i| (i.label.as_str(), i)).collect();
         let new_inputs: BTreeMap<&str, &ManifestInput> =
             self.inputs.iter().map(|i| (i.label.as_str(), i)).collect();
-        let mut labels: Vec<&str> = old_inputs.keys().chain(new_inputs.keys()).copied().collect();
+        let mut labels: Vec<&str> = old_inputs
+            .keys()
+            .chain(new_inputs.keys())
+            .copied()
+            .collect();
         labels.sort_unstable();
         labels.dedup();
         for label in labels {
@@ -215,11 +229,30 @@ fn code_parts(code: &str) -> BTreeMap<&str, &str> {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Change {
-    Operation { old: String, new: String },
-    Code { part: String, old: Option<String>, new: Option<String> },
-    Schema { old: u32, new: u32 },
-    Param { name: String, old: Option<ParamValue>, new: Option<ParamValue> },
-    Input { label: String, note: String, old: Option<ContentHash>, new: Option<ContentHash> },
+    Operation {
+        old: String,
+        new: String,
+    },
+    Code {
+        part: String,
+        old: Option<String>,
+        new: Option<String>,
+    },
+    Schema {
+        old: u32,
+        new: u32,
+    },
+    Param {
+        name: String,
+        old: Option<ParamValue>,
+        new: Option<ParamValue>,
+    },
+    Input {
+        label: String,
+        note: String,
+        old: Option<ContentHash>,
+        new: Option<ContentHash>,
+    },
 }
 
 fn short_opt(h: &Option<ContentHash>) -> String {
@@ -239,14 +272,28 @@ impl fmt::Display for Change {
             }
             Change::Schema { old, new } => write!(f, "output schema v{old} -> v{new}"),
             Change::Param { name, old, new } => {
-                let s = |v: &Option<ParamValue>| v.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(unset)".into());
+                let s = |v: &Option<ParamValue>| {
+                    v.as_ref()
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "(unset)".into())
+                };
                 write!(f, "param {name} {} -> {}", s(old), s(new))
             }
-            Change::Input { label, note, old, new } => {
+            Change::Input {
+                label,
+                note,
+                old,
+                new,
+            } => {
                 if note.is_empty() {
                     write!(f, "input {label} {} -> {}", short_opt(old), short_opt(new))
                 } else {
-                    write!(f, "input {label} ({note}) {} -> {}", short_opt(old), short_opt(new))
+                    write!(
+                        f,
+                        "input {label} ({note}) {} -> {}",
+                        short_opt(old),
+                        short_opt(new)
+                    )
                 }
             }
         }
@@ -267,8 +314,16 @@ mod tests {
             partition: None,
             params,
             inputs: vec![
-                ManifestInput { label: "source:a".into(), hash: ContentHash::of(b"a"), note: "a.csv".into() },
-                ManifestInput { label: "x/out".into(), hash: ContentHash::of(b"x"), note: String::new() },
+                ManifestInput {
+                    label: "source:a".into(),
+                    hash: ContentHash::of(b"a"),
+                    note: "a.csv".into(),
+                },
+                ManifestInput {
+                    label: "x/out".into(),
+                    hash: ContentHash::of(b"x"),
+                    note: String::new(),
+                },
             ],
         }
     }
@@ -336,9 +391,17 @@ mod tests {
         let changes = new.diff(&old);
         let text: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
         assert_eq!(text.len(), 3, "{text:?}");
-        assert!(text[0].starts_with("code crate:ingest changed aaaa -> cccc"), "{}", text[0]);
+        assert!(
+            text[0].starts_with("code crate:ingest changed aaaa -> cccc"),
+            "{}",
+            text[0]
+        );
         assert_eq!(text[1], "param winsor 0.01 -> 0.05");
-        assert!(text[2].starts_with("input source:a (a.csv) "), "{}", text[2]);
+        assert!(
+            text[2].starts_with("input source:a (a.csv) "),
+            "{}",
+            text[2]
+        );
         assert!(text[2].contains(" -> "));
         assert!(sample().diff(&sample()).is_empty());
     }

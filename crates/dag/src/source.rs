@@ -65,7 +65,15 @@ pub fn hash_with_cache(
     let hash = hash_file(path)?;
     // Re-stat: if the file changed while we read it, do not cache a stat that may not match.
     if stat_of(path)? == (size, mtime_ns, inode) {
-        cache.insert(key, StatEntry { size, mtime_ns, inode, hash });
+        cache.insert(
+            key,
+            StatEntry {
+                size,
+                mtime_ns,
+                inode,
+                hash,
+            },
+        );
     }
     Ok((hash, true))
 }
@@ -88,7 +96,12 @@ mod tests {
         std::fs::write(&p, "x,y\n1,3\n").unwrap();
         // Same size; mtime may be equal at coarse resolution, so force a different mtime.
         let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
-        File::options().write(true).open(&p).unwrap().set_modified(later).unwrap();
+        File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
         let (h3, read3) = hash_with_cache(&p, &mut cache).unwrap();
         assert!(read3);
         assert_ne!(h1, h3);

@@ -21,11 +21,17 @@ pub enum StoreError {
     #[error("store I/O error at {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("store entry {path} is not valid JSON: {source}")]
-    Json { path: PathBuf, source: serde_json::Error },
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io { path: path.to_path_buf(), source }
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// What a finished task produced, and how long it took.
@@ -86,7 +92,10 @@ impl LocalStore {
             let p = root.join(sub);
             fs::create_dir_all(&p).map_err(io_err(&p))?;
         }
-        Ok(LocalStore { root, tmp_counter: AtomicU64::new(0) })
+        Ok(LocalStore {
+            root,
+            tmp_counter: AtomicU64::new(0),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -100,7 +109,10 @@ impl LocalStore {
 
     fn action_path(&self, h: &ContentHash) -> PathBuf {
         let hex = h.to_hex();
-        self.root.join("actions").join(&hex[..2]).join(format!("{}.json", &hex[2..]))
+        self.root
+            .join("actions")
+            .join(&hex[..2])
+            .join(format!("{}.json", &hex[2..]))
     }
 
     fn record_path(&self, node: &str) -> PathBuf {
@@ -114,15 +126,25 @@ impl LocalStore {
             fs::create_dir_all(parent).map_err(io_err(parent))?;
         }
         let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
-        let tmp = self.root.join("tmp").join(format!("{}-{}-{n}", std::process::id(), unique_suffix()));
+        let tmp =
+            self.root
+                .join("tmp")
+                .join(format!("{}-{}-{n}", std::process::id(), unique_suffix()));
         {
-            let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(io_err(&tmp))?;
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .map_err(io_err(&tmp))?;
             f.write_all(bytes).map_err(io_err(&tmp))?;
             f.sync_all().map_err(io_err(&tmp))?;
         }
         fs::rename(&tmp, dest).map_err(|e| {
             let _ = fs::remove_file(&tmp);
-            StoreError::Io { path: dest.to_path_buf(), source: e }
+            StoreError::Io {
+                path: dest.to_path_buf(),
+                source: e,
+            }
         })?;
         if let Some(parent) = dest.parent() {
             if let Ok(d) = File::open(parent) {
@@ -132,7 +154,10 @@ impl LocalStore {
         Ok(())
     }
 
-    fn read_json<T: for<'de> Deserialize<'de>>(&self, path: &Path) -> Result<Option<T>, StoreError> {
+    fn read_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &Path,
+    ) -> Result<Option<T>, StoreError> {
         match fs::read(path) {
             Ok(bytes) => match serde_json::from_slice(&bytes) {
                 Ok(v) => Ok(Some(v)),
@@ -143,13 +168,18 @@ impl LocalStore {
                 }
             },
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::Io { path: path.to_path_buf(), source: e }),
+            Err(e) => Err(StoreError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            }),
         }
     }
 
     fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec_pretty(value)
-            .map_err(|source| StoreError::Json { path: path.to_path_buf(), source })?;
+        let bytes = serde_json::to_vec_pretty(value).map_err(|source| StoreError::Json {
+            path: path.to_path_buf(),
+            source,
+        })?;
         self.write_atomic(path, &bytes)
     }
 
@@ -221,7 +251,9 @@ fn unique_suffix() -> u128 {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
@@ -229,7 +261,12 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(StoreError::Io { path: dir.to_path_buf(), source: e }),
+        Err(e) => {
+            return Err(StoreError::Io {
+                path: dir.to_path_buf(),
+                source: e,
+            })
+        }
     };
     for entry in rd {
         let entry = entry.map_err(io_err(dir))?;
@@ -285,7 +322,9 @@ impl Store for LocalStore {
     }
 
     fn get_stat_cache(&self) -> Result<BTreeMap<String, StatEntry>, StoreError> {
-        Ok(self.read_json(&self.root.join("stat-cache.json"))?.unwrap_or_default())
+        Ok(self
+            .read_json(&self.root.join("stat-cache.json"))?
+            .unwrap_or_default())
     }
 
     fn put_stat_cache(&self, cache: &BTreeMap<String, StatEntry>) -> Result<(), StoreError> {

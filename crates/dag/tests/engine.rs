@@ -38,43 +38,87 @@ impl Operation for TestOp {
     }
     fn slots(&self) -> Vec<SlotSpec> {
         match self.name {
-            "parse" => vec![SlotSpec { name: "file", kind: SlotKind::Source, required: true }],
-            _ => vec![SlotSpec { name: "data", kind: SlotKind::Node, required: true }],
+            "parse" => vec![SlotSpec {
+                name: "file",
+                kind: SlotKind::Source,
+                required: true,
+            }],
+            _ => vec![SlotSpec {
+                name: "data",
+                kind: SlotKind::Node,
+                required: true,
+            }],
         }
     }
-    fn partitions(&self, _p: &Params, up: &BTreeMap<String, Vec<String>>) -> Result<Option<Vec<PartitionPlan>>, OpError> {
-        let Some(years) = up.get("data") else { return Ok(None) };
-        let plan = |key: String, outs: Vec<String>| PartitionPlan { key, reads: BTreeMap::from([("data".to_string(), outs)]) };
+    fn partitions(
+        &self,
+        _p: &Params,
+        up: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Option<Vec<PartitionPlan>>, OpError> {
+        let Some(years) = up.get("data") else {
+            return Ok(None);
+        };
+        let plan = |key: String, outs: Vec<String>| PartitionPlan {
+            key,
+            reads: BTreeMap::from([("data".to_string(), outs)]),
+        };
         match self.name {
-            "per_year" => Ok(Some(years.iter().map(|y| plan(y.clone(), vec![y.clone()])).collect())),
+            "per_year" => Ok(Some(
+                years
+                    .iter()
+                    .map(|y| plan(y.clone(), vec![y.clone()]))
+                    .collect(),
+            )),
             "pairs" => Ok(Some(
-                years.windows(2).map(|w| plan(format!("{}-{}", w[0], w[1]), vec![w[0].clone(), w[1].clone()])).collect(),
+                years
+                    .windows(2)
+                    .map(|w| {
+                        plan(
+                            format!("{}-{}", w[0], w[1]),
+                            vec![w[0].clone(), w[1].clone()],
+                        )
+                    })
+                    .collect(),
             )),
             _ => Ok(None),
         }
     }
     fn run(&self, ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
-        self.counter.hit(format!("{}{}", self.name, ctx.partition.map(|p| format!("@{p}")).unwrap_or_default()));
+        self.counter.hit(format!(
+            "{}{}",
+            self.name,
+            ctx.partition.map(|p| format!("@{p}")).unwrap_or_default()
+        ));
         let mut out = Outputs::new();
         match self.name {
             "parse" => {
                 let s = ctx.source("file")?;
-                let text = std::fs::read_to_string(&s.path).map_err(|e| OpError::new(e.to_string()))?;
+                let text =
+                    std::fs::read_to_string(&s.path).map_err(|e| OpError::new(e.to_string()))?;
                 // Canonical form: trimmed non-empty lines, so an appended newline changes nothing.
-                let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                let lines: Vec<&str> = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect();
                 out.insert("table".into(), lines.join("\n").into_bytes());
             }
             "split" => {
                 let t = String::from_utf8(ctx.node_output("data", "table")?.to_vec()).unwrap();
                 for line in t.lines() {
-                    let (y, v) = line.split_once(',').ok_or_else(|| OpError::new("bad line"))?;
+                    let (y, v) = line
+                        .split_once(',')
+                        .ok_or_else(|| OpError::new("bad line"))?;
                     out.insert(y.to_string(), v.as_bytes().to_vec());
                 }
             }
             "per_year" | "pairs" => {
                 let mut sum = 0.0;
                 for b in ctx.node_outputs("data")?.values() {
-                    sum += std::str::from_utf8(b).unwrap().parse::<f64>().map_err(|e| OpError::new(e.to_string()))?;
+                    sum += std::str::from_utf8(b)
+                        .unwrap()
+                        .parse::<f64>()
+                        .map_err(|e| OpError::new(e.to_string()))?;
                 }
                 out.insert("sum".into(), sum.to_string().into_bytes());
             }
@@ -101,12 +145,20 @@ struct Fixture {
 impl Fixture {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("data.csv"), "2013,1\n2014,2\n2015,3\n2016,4\n2017,5\n").unwrap();
+        std::fs::write(
+            dir.path().join("data.csv"),
+            "2013,1\n2014,2\n2015,3\n2016,4\n2017,5\n",
+        )
+        .unwrap();
         let codes = ["parse", "split", "per_year", "pairs", "gather"]
             .into_iter()
             .map(|n| (n, Arc::new(Mutex::new(format!("crate:{n}=v1")))))
             .collect();
-        Fixture { dir, counter: Arc::new(Counter::default()), codes }
+        Fixture {
+            dir,
+            counter: Arc::new(Counter::default()),
+            codes,
+        }
     }
 
     fn data(&self) -> std::path::PathBuf {
@@ -115,18 +167,29 @@ impl Fixture {
 
     fn graph(&self) -> Graph {
         let op = |name: &'static str| -> Arc<dyn Operation> {
-            Arc::new(TestOp { name, code: self.codes[name].clone(), counter: self.counter.clone() })
+            Arc::new(TestOp {
+                name,
+                code: self.codes[name].clone(),
+                counter: self.counter.clone(),
+            })
         };
         let node = |name: &str, opn: &'static str, input: Binding| NodeSpec {
             name: name.into(),
             op: op(opn),
             params: Params::new(),
-            inputs: BTreeMap::from([(if opn == "parse" { "file" } else { "data" }.to_string(), input)]),
+            inputs: BTreeMap::from([(
+                if opn == "parse" { "file" } else { "data" }.to_string(),
+                input,
+            )]),
             publish: None,
         };
         let sources = BTreeMap::from([(
             "raw".to_string(),
-            SourceSpec { name: "raw".into(), path: self.data(), options: BTreeMap::new() },
+            SourceSpec {
+                name: "raw".into(),
+                path: self.data(),
+                options: BTreeMap::new(),
+            },
         )]);
         Graph::new(
             vec![
@@ -148,7 +211,13 @@ impl Fixture {
     fn run(&self, jobs: usize) -> RunReport {
         let g = self.graph();
         let store = self.store();
-        Engine::new(&g, &store).run(&RunOptions::default(), &LocalExecutor { threads: jobs }, &Silent).unwrap()
+        Engine::new(&g, &store)
+            .run(
+                &RunOptions::default(),
+                &LocalExecutor { threads: jobs },
+                &Silent,
+            )
+            .unwrap()
     }
 
     fn status(&self) -> Vec<NodeStatus> {
@@ -165,7 +234,9 @@ impl Fixture {
 }
 
 fn states(st: &[NodeStatus]) -> Vec<(String, NodeState, bool)> {
-    st.iter().map(|s| (s.node.clone(), s.state, s.direct)).collect()
+    st.iter()
+        .map(|s| (s.node.clone(), s.state, s.direct))
+        .collect()
 }
 
 #[test]
@@ -178,7 +249,11 @@ fn second_run_executes_nothing() {
     assert!(r2.executed().is_empty());
     assert_eq!(r2.cached().len(), 5);
     assert!(f.counter.take().is_empty());
-    assert!(r2.sources_read.is_empty(), "unchanged source re-read: {:?}", r2.sources_read);
+    assert!(
+        r2.sources_read.is_empty(),
+        "unchanged source re-read: {:?}",
+        r2.sources_read
+    );
     assert!(f.status().iter().all(|s| s.state == NodeState::Fresh));
 }
 
@@ -191,7 +266,11 @@ fn appended_newline_is_cut_off_after_parse() {
     text.push('\n');
     std::fs::write(f.data(), text).unwrap();
     let st = f.status();
-    let direct: Vec<&str> = st.iter().filter(|s| s.state != NodeState::Fresh && s.direct).map(|s| s.node.as_str()).collect();
+    let direct: Vec<&str> = st
+        .iter()
+        .filter(|s| s.state != NodeState::Fresh && s.direct)
+        .map(|s| s.node.as_str())
+        .collect();
     assert_eq!(direct, vec!["parse"], "{:?}", states(&st));
     let r = f.run(2);
     assert_eq!(r.executed(), vec!["parse"]);
@@ -208,20 +287,45 @@ fn one_partition_change_reruns_only_what_reads_it_and_revert_is_free() {
     std::fs::write(f.data(), original.replace("2015,3", "2015,30")).unwrap();
 
     let st = f.status();
-    let stale: Vec<&str> = st.iter().filter(|s| s.state == NodeState::Stale).map(|s| s.node.as_str()).collect();
-    assert_eq!(stale.len(), 5, "every node downstream of the changed file is listed: {:?}", states(&st));
+    let stale: Vec<&str> = st
+        .iter()
+        .filter(|s| s.state == NodeState::Stale)
+        .map(|s| s.node.as_str())
+        .collect();
+    assert_eq!(
+        stale.len(),
+        5,
+        "every node downstream of the changed file is listed: {:?}",
+        states(&st)
+    );
 
     // why names the file and the old -> new hash.
     let g = f.graph();
     let store = f.store();
     let why = Engine::new(&g, &store).why("gather").unwrap();
     let parse = why.iter().find(|s| s.node == "parse").unwrap();
-    assert!(parse.reasons.iter().any(|r| r.starts_with("input source:raw (") && r.contains("data.csv") && r.contains(" -> ")), "{:?}", parse.reasons);
+    assert!(
+        parse
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("input source:raw (")
+                && r.contains("data.csv")
+                && r.contains(" -> ")),
+        "{:?}",
+        parse.reasons
+    );
 
     f.run(2);
     assert_eq!(
         f.counter.take(),
-        vec!["gather", "pairs@2014-2015", "pairs@2015-2016", "parse", "per_year@2015", "split"]
+        vec![
+            "gather",
+            "pairs@2014-2015",
+            "pairs@2015-2016",
+            "parse",
+            "per_year@2015",
+            "split"
+        ]
     );
     assert_ne!(f.output("gather"), before);
 
@@ -239,10 +343,19 @@ fn touching_a_file_executes_nothing() {
     f.run(1);
     f.counter.take();
     let later = std::time::SystemTime::now() + std::time::Duration::from_secs(10);
-    std::fs::File::options().write(true).open(f.data()).unwrap().set_modified(later).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(f.data())
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
     let r = f.run(1);
     assert!(r.executed().is_empty());
-    assert_eq!(r.sources_read, vec!["raw"], "the stat changed, so the file is re-hashed once");
+    assert_eq!(
+        r.sources_read,
+        vec!["raw"],
+        "the stat changed, so the file is re-hashed once"
+    );
     let r = f.run(1);
     assert!(r.sources_read.is_empty());
 }
@@ -254,16 +367,37 @@ fn code_change_reaches_only_its_nodes() {
     f.counter.take();
     *f.codes["pairs"].lock().unwrap() = "crate:pairs=v2".into();
     let st = f.status();
-    let not_fresh: Vec<(String, NodeState, bool)> = states(&st).into_iter().filter(|s| s.1 != NodeState::Fresh).collect();
+    let not_fresh: Vec<(String, NodeState, bool)> = states(&st)
+        .into_iter()
+        .filter(|s| s.1 != NodeState::Fresh)
+        .collect();
     assert_eq!(
         not_fresh,
-        vec![("pairs".to_string(), NodeState::Stale, true), ("gather".to_string(), NodeState::Stale, false)]
+        vec![
+            ("pairs".to_string(), NodeState::Stale, true),
+            ("gather".to_string(), NodeState::Stale, false)
+        ]
     );
     let pairs = st.iter().find(|s| s.node == "pairs").unwrap();
-    assert!(pairs.reasons.iter().any(|r| r.contains("code crate:pairs changed v1 -> v2")), "{:?}", pairs.reasons);
+    assert!(
+        pairs
+            .reasons
+            .iter()
+            .any(|r| r.contains("code crate:pairs changed v1 -> v2")),
+        "{:?}",
+        pairs.reasons
+    );
     f.run(2);
     // pairs reruns; its outputs are the same bytes, so gather is cut off.
-    assert_eq!(f.counter.take(), vec!["pairs@2013-2014", "pairs@2014-2015", "pairs@2015-2016", "pairs@2016-2017"]);
+    assert_eq!(
+        f.counter.take(),
+        vec![
+            "pairs@2013-2014",
+            "pairs@2014-2015",
+            "pairs@2015-2016",
+            "pairs@2016-2017"
+        ]
+    );
 }
 
 #[test]
@@ -278,7 +412,10 @@ fn corrupted_blob_is_recomputed() {
     bytes[0] ^= 0xff;
     std::fs::write(&path, bytes).unwrap();
     let st = f.status();
-    assert_eq!(st.iter().find(|s| s.node == "gather").unwrap().state, NodeState::Stale);
+    assert_eq!(
+        st.iter().find(|s| s.node == "gather").unwrap().state,
+        NodeState::Stale
+    );
     f.run(1);
     assert_eq!(f.counter.take(), vec!["gather"]);
     assert!(store.has_valid_blob(&h).unwrap());
@@ -301,13 +438,37 @@ fn force_reruns_and_dry_run_executes_nothing() {
     let g = f.graph();
     let store = f.store();
     let engine = Engine::new(&g, &store);
-    let dry = engine.run(&RunOptions { dry_run: true, ..Default::default() }, &LocalExecutor { threads: 1 }, &Silent).unwrap();
+    let dry = engine
+        .run(
+            &RunOptions {
+                dry_run: true,
+                ..Default::default()
+            },
+            &LocalExecutor { threads: 1 },
+            &Silent,
+        )
+        .unwrap();
     assert!(f.counter.take().is_empty());
-    assert!(dry.nodes.iter().all(|n| n.outcome == Outcome::WouldExecute), "{:?}", dry.nodes);
-    engine.run(&RunOptions::default(), &LocalExecutor { threads: 1 }, &Silent).unwrap();
+    assert!(
+        dry.nodes.iter().all(|n| n.outcome == Outcome::WouldExecute),
+        "{:?}",
+        dry.nodes
+    );
+    engine
+        .run(
+            &RunOptions::default(),
+            &LocalExecutor { threads: 1 },
+            &Silent,
+        )
+        .unwrap();
     f.counter.take();
-    let opts = RunOptions { force: ["split".to_string()].into(), ..Default::default() };
-    let r = engine.run(&opts, &LocalExecutor { threads: 1 }, &Silent).unwrap();
+    let opts = RunOptions {
+        force: ["split".to_string()].into(),
+        ..Default::default()
+    };
+    let r = engine
+        .run(&opts, &LocalExecutor { threads: 1 }, &Silent)
+        .unwrap();
     assert_eq!(r.executed(), vec!["split"]);
 }
 
@@ -316,7 +477,11 @@ fn cycles_and_unknown_inputs_are_reported() {
     let f = Fixture::new();
     let counter = f.counter.clone();
     let op = |name: &'static str| -> Arc<dyn Operation> {
-        Arc::new(TestOp { name, code: Arc::new(Mutex::new(String::new())), counter: counter.clone() })
+        Arc::new(TestOp {
+            name,
+            code: Arc::new(Mutex::new(String::new())),
+            counter: counter.clone(),
+        })
     };
     let node = |name: &str, input: &str| NodeSpec {
         name: name.into(),
@@ -325,10 +490,20 @@ fn cycles_and_unknown_inputs_are_reported() {
         inputs: BTreeMap::from([("data".to_string(), Binding::Node(input.into()))]),
         publish: None,
     };
-    let err = Graph::new(vec![node("a", "c"), node("b", "a"), node("c", "b")], BTreeMap::new()).err().unwrap();
+    let err = Graph::new(
+        vec![node("a", "c"), node("b", "a"), node("c", "b")],
+        BTreeMap::new(),
+    )
+    .err()
+    .unwrap();
     assert_eq!(err.to_string(), "cycle in the graph: a -> b -> c -> a");
-    let err = Graph::new(vec![node("a", "nope")], BTreeMap::new()).err().unwrap();
-    assert_eq!(err.to_string(), "node `a`: input `data` names unknown node `nope`");
+    let err = Graph::new(vec![node("a", "nope")], BTreeMap::new())
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "node `a`: input `data` names unknown node `nope`"
+    );
 }
 
 #[test]
@@ -338,9 +513,18 @@ fn failing_task_leaves_store_valid_and_skips_downstream() {
     std::fs::write(f.data(), "2013,1\n2014,oops\n").unwrap();
     let g = f.graph();
     let store = f.store();
-    let err = Engine::new(&g, &store).run(&RunOptions::default(), &LocalExecutor { threads: 2 }, &Silent).unwrap_err();
+    let err = Engine::new(&g, &store)
+        .run(
+            &RunOptions::default(),
+            &LocalExecutor { threads: 2 },
+            &Silent,
+        )
+        .unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("per_year: partition 2014") || msg.contains("pairs: partition"), "{msg}");
+    assert!(
+        msg.contains("per_year: partition 2014") || msg.contains("pairs: partition"),
+        "{msg}"
+    );
     assert!(store.list_tmp().unwrap().is_empty());
     let _ = Path::new("");
     let _ = AtomicUsize::new(0).load(Ordering::Relaxed);

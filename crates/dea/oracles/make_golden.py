@@ -309,7 +309,7 @@ def deapack_cases(name, periods):
     data = dp.DEAData.from_frame(frame, inputs=xs, outputs=ys, bad_outputs=bs, dmu="dmu", period="period")
     cases = []
     for rts in ["crs", "vrs"]:
-        for ref in ["contemporaneous", "global"]:
+        for ref in ["contemporaneous", "sequential", "global"]:
             res = dp.UndesirableSlacksBasedDEA(returns_to_scale=rts, reference=ref).fit(data)
             s = res.summary_frame
             assert bool(s["score_valid"].all()), "DEAPack returned an invalid score"
@@ -349,6 +349,16 @@ def deapack_cases(name, periods):
 # ----------------------------------------------------------------------------------------------
 
 
+def round_floats(obj):
+    if isinstance(obj, float):
+        return float(f"{obj:.12g}")
+    if isinstance(obj, list):
+        return [round_floats(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: round_floats(v) for k, v in obj.items()}
+    return obj
+
+
 def main() -> None:
     datasets = {
         "textbook": textbook(),
@@ -371,17 +381,18 @@ def main() -> None:
                     }
                 )
         cases.extend(deapack_cases(name, datasets[name]))
-    print("panel274x14 vrs contemporaneous", file=sys.stderr)
-    cases.append(
-        {
-            "dataset": "panel274x14",
-            "source": "scipy-highs hand-written LP",
-            "model": "ml",
-            "returns": "vrs",
-            "frontier": "contemporaneous",
-            **ml_oracle(datasets["panel274x14"], True, "contemporaneous"),
-        }
-    )
+    for rts in ["vrs", "crs"]:
+        print(f"panel274x14 {rts} contemporaneous", file=sys.stderr)
+        cases.append(
+            {
+                "dataset": "panel274x14",
+                "source": "scipy-highs hand-written LP",
+                "model": "ml",
+                "returns": rts,
+                "frontier": "contemporaneous",
+                **ml_oracle(datasets["panel274x14"], rts == "vrs", "contemporaneous"),
+            }
+        )
     meta = {
         "generator": "crates/dea/oracles/make_golden.py",
         "python": sys.version.split()[0],
@@ -391,8 +402,12 @@ def main() -> None:
         "deapack": version("DEAPack"),
         "efficient_tol": EFF_TOL,
         "score_format": "[value or null, 'plain'|'super']",
+        "rounding": "results rounded to 12 significant digits",
         "pairs_format": "[ML, TE, TC, TP] or null when a needed score is infeasible",
     }
+    # Results rounded to 12 significant digits (far below the 1e-6 test tolerance) to keep the
+    # file small; the data are stored exactly as used (3 decimals).
+    cases = round_floats(cases)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"meta": meta, "datasets": datasets, "cases": cases}, separators=(",", ":")))
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes)", file=sys.stderr)

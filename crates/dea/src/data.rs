@@ -95,7 +95,7 @@ impl DeaData {
 
     /// Checks shapes and values (finite, non-negative) and returns the dimensions.
     ///
-    /// An empty data set (no units) is valid and has the dimensions `fallback`, if given.
+    /// An empty data set (no units) is valid and has all dimensions 0.
     pub fn validate(&self) -> Result<Dims, DeaError> {
         let n = self.inputs.len();
         if self.good.len() != n || self.bad.len() != n {
@@ -208,11 +208,7 @@ pub fn replace_zeros(periods: &[DeaData]) -> Result<(Vec<DeaData>, ZeroReplaceme
     let mut out = periods.to_vec();
     for d in &mut out {
         for j in 0..d.units() {
-            let blocks: [&mut Vec<f64>; 3] = [
-                &mut d.inputs[j],
-                &mut d.good[j],
-                &mut d.bad[j],
-            ];
+            let blocks: [&mut Vec<f64>; 3] = [&mut d.inputs[j], &mut d.good[j], &mut d.bad[j]];
             let mut p = 0;
             for block in blocks {
                 for v in block.iter_mut() {

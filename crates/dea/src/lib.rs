@@ -26,10 +26,10 @@
 mod capital;
 mod data;
 mod malmquist;
-mod sbm;
-pub mod simplex;
 #[cfg(test)]
 mod microlp_check;
+mod sbm;
+pub mod simplex;
 
 pub use capital::{capital_stock_pim, pim_growth, DEFAULT_DEPRECIATION, PIM_GROWTH_BOUNDS};
 pub use data::{replace_zeros, DeaData, Dims, Variable, VariableKind, ZeroReplacement};

@@ -23,6 +23,9 @@ pub enum Frontier {
     Global,
 }
 
+/// Tasks per warm-start block (see `run_tasks`).
+const WARM_BLOCK: usize = 32;
+
 /// One scoring task: evaluate pool observation `obs` against frontier `frontier`.
 #[derive(Debug, Clone, Copy)]
 struct Task {
@@ -42,30 +45,49 @@ fn run_tasks(
 ) -> Result<Vec<Score>, DeaError> {
     let done = AtomicUsize::new(0);
     let total = tasks.len();
-    tasks
-        .par_iter()
-        .map(|task| {
-            let frontier = &frontiers[task.frontier];
-            let own = frontier
-                .members
-                .binary_search(&task.obs)
-                .is_ok()
-                .then_some(task.obs);
-            let score = score_against(
-                pool,
-                frontier,
-                own,
-                pool.obs(task.obs),
-                returns,
-                super_when_efficient,
-                unit_of(task.obs),
-            );
-            if let Some(cb) = progress {
-                cb(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+    // Fixed blocks of consecutive tasks on the same frontier, solved in order with warm starts
+    // (the previous unit's optimal basis); blocks run in parallel. A result depends only on its
+    // block, never on scheduling, so output is identical for any thread count.
+    let mut blocks: Vec<&[Task]> = Vec::new();
+    let mut start = 0;
+    for i in 1..=tasks.len() {
+        if i == tasks.len() || i - start == WARM_BLOCK || tasks[i].frontier != tasks[start].frontier
+        {
+            if i > start {
+                blocks.push(&tasks[start..i]);
             }
-            score
+            start = i;
+        }
+    }
+    let per_block: Vec<Result<Vec<Score>, DeaError>> = blocks
+        .par_iter()
+        .map(|block| {
+            let mut warm: Option<Vec<usize>> = None;
+            let mut out = Vec::with_capacity(block.len());
+            for task in block.iter() {
+                let frontier = &frontiers[task.frontier];
+                let score = score_against(
+                    pool,
+                    frontier,
+                    task.obs,
+                    returns,
+                    super_when_efficient,
+                    unit_of(task.obs),
+                    &mut warm,
+                )?;
+                if let Some(cb) = progress {
+                    cb(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                }
+                out.push(score);
+            }
+            Ok(out)
         })
-        .collect()
+        .collect();
+    let mut scores = Vec::with_capacity(total);
+    for block in per_block {
+        scores.extend(block?);
+    }
+    Ok(scores)
 }
 
 /// Scores each unit of `evaluated` against the frontier spanned by `reference`.
@@ -171,7 +193,9 @@ pub fn cross_scores(
         frontier: 1,
         obs: j,
     }));
-    let mut scores = run_tasks(&pool, &frontiers, &tasks, returns, true, progress, &|o| o % n)?;
+    let mut scores = run_tasks(&pool, &frontiers, &tasks, returns, true, progress, &|o| {
+        o % n
+    })?;
     let e_f1_d0 = scores.split_off(n);
     Ok(CrossScores {
         e_f0_d1: scores,

@@ -1,5 +1,8 @@
 //! Every LP shape this crate builds, solved by the dense simplex and by microlp (an independent
-//! pure-Rust simplex); optimal values must agree to 1e-5: microlp works to looser tolerances (it returns super-SBM values like 0.9999988 where the program bounds the value below by 1), so the 1e-6 acceptance check is against HiGHS in the golden tests and feasibility verdicts must match.
+//! pure-Rust simplex): feasibility verdicts must match and optimal values agree to 1e-5. The
+//! tolerance is loose because microlp is (it returns super-SBM values like 0.9999988 where the
+//! program bounds the value below by 1); the 1e-6 acceptance check is against HiGHS in the golden
+//! tests.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -11,11 +14,10 @@ use crate::simplex::{solve, DenseLp, LpOutcome};
 fn solve_microlp(lp: &DenseLp) -> Option<f64> {
     use microlp::{ComparisonOp, OptimizationDirection, Problem};
     let mut p = Problem::new(OptimizationDirection::Minimize);
-    let vars: Vec<_> = lp
-        .c
-        .iter()
-        .map(|&c| p.add_var(c, (0.0, f64::INFINITY)))
-        .collect();
+    let vars: Vec<_> =
+        lp.c.iter()
+            .map(|&c| p.add_var(c, (0.0, f64::INFINITY)))
+            .collect();
     for i in 0..lp.rows {
         let expr: Vec<_> = (0..lp.cols)
             .filter(|&j| lp.a[j * lp.rows + i] != 0.0)
@@ -37,7 +39,11 @@ fn ours(lp: &DenseLp) -> Option<f64> {
             // Primal feasibility of the returned vertex.
             for i in 0..lp.rows {
                 let lhs: f64 = (0..lp.cols).map(|j| lp.a[j * lp.rows + i] * x[j]).sum();
-                assert!((lhs - lp.b[i]).abs() < 1e-8, "row {i}: {lhs} vs {}", lp.b[i]);
+                assert!(
+                    (lhs - lp.b[i]).abs() < 1e-8,
+                    "row {i}: {lhs} vs {}",
+                    lp.b[i]
+                );
             }
             Some(objective)
         }
@@ -85,14 +91,18 @@ fn dense_simplex_matches_microlp_on_sbm_programs() {
                     let lp = plain_lp(&pool, r, &o_vals, returns);
                     let (a, b) = (ours(&lp), solve_microlp(&lp));
                     match (a, b) {
-                        (Some(a), Some(b)) => assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{a} vs {b}"),
+                        (Some(a), Some(b)) => {
+                            assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{a} vs {b}")
+                        }
                         (None, None) => {}
                         _ => panic!("feasibility differs: {a:?} vs {b:?} (case {case})"),
                     }
                     let lp = super_lp(&pool, r, &o_vals, returns);
                     let (a, b) = (ours(&lp), solve_microlp(&lp));
                     match (a, b) {
-                        (Some(a), Some(b)) => assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{a} vs {b}"),
+                        (Some(a), Some(b)) => {
+                            assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{a} vs {b}")
+                        }
                         (None, None) => {}
                         _ => panic!("feasibility differs: {a:?} vs {b:?} (case {case})"),
                     }
@@ -102,4 +112,90 @@ fn dense_simplex_matches_microlp_on_sbm_programs() {
         }
     }
     assert_eq!(compared, 60 * 2 * 2 * 2 * 2);
+}
+
+#[test]
+fn warm_started_programs_match_microlp() {
+    // A sequence of neighbouring units' SBM programs against one reference list, each started
+    // from the previous optimal basis, as `run_tasks` does.
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let dims = Dims { m: 3, s1: 1, s2: 3 };
+    let pool = random_pool(&mut rng, 80, dims, false);
+    let refs: Vec<usize> = (0..60).collect();
+    for returns in [Returns::Crs, Returns::Vrs] {
+        let mut warm: Option<Vec<usize>> = None;
+        let mut warm_used = 0;
+        for o in 0..80 {
+            let lp = plain_lp(&pool, &refs, pool.obs(o), returns);
+            if warm.is_some() {
+                warm_used += 1;
+            }
+            let (outcome, basis) = crate::simplex::solve_warm(&lp, warm.as_deref());
+            if basis.is_some() {
+                warm = basis;
+            }
+            let reference = solve_microlp(&lp);
+            match (outcome, reference) {
+                (LpOutcome::Optimal { objective, .. }, Some(b)) => {
+                    assert!(
+                        (objective - b).abs() < 1e-5 * (1.0 + b.abs()),
+                        "{objective} vs {b}"
+                    );
+                    // And against the cold start, to round-off.
+                    match solve(&lp) {
+                        LpOutcome::Optimal {
+                            objective: cold, ..
+                        } => {
+                            assert!((objective - cold).abs() < 1e-10, "{objective} vs {cold}")
+                        }
+                        other => panic!("cold start: {other:?}"),
+                    }
+                }
+                (LpOutcome::Infeasible, None) => {}
+                (a, b) => panic!("unit {o}: {a:?} vs {b:?}"),
+            }
+        }
+        assert!(warm_used > 70);
+    }
+}
+
+/// Measurement behind DESIGN.md (not an assertion of speed): per-LP time of the dense simplex
+/// (cold and warm-started) and of microlp on the study's shape (3 inputs, 1 good, 3 bad outputs,
+/// 274 reference units, VRS). Run with
+/// `cargo test --release -p robocarb-dea --lib timing -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn timing_dense_vs_microlp() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let dims = Dims { m: 3, s1: 1, s2: 3 };
+    let pool = random_pool(&mut rng, 274, dims, false);
+    let refs: Vec<usize> = (0..274).collect();
+    let lps: Vec<DenseLp> = (0..274)
+        .map(|o| plain_lp(&pool, &refs, pool.obs(o), Returns::Vrs))
+        .collect();
+    let t0 = std::time::Instant::now();
+    let cold: Vec<Option<f64>> = lps.iter().map(ours).collect();
+    let t_cold = t0.elapsed();
+    let t0 = std::time::Instant::now();
+    let mut warm: Option<Vec<usize>> = None;
+    for lp in &lps {
+        let (_, basis) = crate::simplex::solve_warm(lp, warm.as_deref());
+        if basis.is_some() {
+            warm = basis;
+        }
+    }
+    let t_warm = t0.elapsed();
+    let t0 = std::time::Instant::now();
+    let reference: Vec<Option<f64>> = lps.iter().map(solve_microlp).collect();
+    let t_micro = t0.elapsed();
+    for (a, b) in cold.iter().zip(&reference) {
+        assert_eq!(a.is_some(), b.is_some());
+    }
+    let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / lps.len() as f64;
+    eprintln!(
+        "per LP (274 columns + slacks, 9 rows): dense cold {:.1} us, dense warm {:.1} us, microlp {:.1} us",
+        per(t_cold),
+        per(t_warm),
+        per(t_micro)
+    );
 }

@@ -130,13 +130,15 @@ impl Pool {
     pub fn dominates(&self, a: usize, b: usize) -> bool {
         let (m, s1) = (self.dims.m, self.dims.s1);
         let (va, vb) = (self.obs(a), self.obs(b));
-        va.iter().zip(vb).enumerate().all(|(p, (&x, &y))| {
-            if p >= m && p < m + s1 {
-                x >= y
-            } else {
-                x <= y
-            }
-        })
+        va.iter().zip(vb).enumerate().all(
+            |(p, (&x, &y))| {
+                if p >= m && p < m + s1 {
+                    x >= y
+                } else {
+                    x <= y
+                }
+            },
+        )
     }
 }
 
@@ -283,8 +285,8 @@ pub(crate) fn plain_lp(pool: &Pool, refs: &[usize], o: &[f64], returns: Returns)
     // t
     c[0] = 1.0;
     a[0] = 1.0;
-    for r in 1..rows {
-        a[r] = -1.0;
+    for v in a.iter_mut().take(rows).skip(1) {
+        *v = -1.0;
     }
     // slacks
     for p in 0..w {
@@ -334,8 +336,8 @@ pub(crate) fn super_lp(pool: &Pool, refs: &[usize], o: &[f64], returns: Returns)
     let inv_out = 1.0 / (dims.s1 + dims.s2) as f64;
     c[0] = 1.0;
     a[0] = 1.0;
-    for r in 1..rows {
-        a[r] = -1.0;
+    for v in a.iter_mut().take(rows).skip(1) {
+        *v = -1.0;
     }
     for p in 0..w {
         let col = &mut a[(1 + p) * rows..(2 + p) * rows];
@@ -386,18 +388,25 @@ pub(crate) fn super_lp(pool: &Pool, refs: &[usize], o: &[f64], returns: Returns)
     }
 }
 
+/// The plain SBM; `warm` carries the optimal basis between programs with the same reference
+/// list (same columns), see [`simplex::solve_warm`].
 pub(crate) fn solve_plain(
     pool: &Pool,
     refs: &[usize],
     o: &[f64],
     returns: Returns,
     unit: usize,
+    warm: &mut Option<Vec<usize>>,
 ) -> Result<Program, DeaError> {
     if refs.is_empty() {
         return Ok(Program::Infeasible);
     }
     let lp = plain_lp(pool, refs, o, returns);
-    finish(simplex::solve(&lp), pool.dims, o, unit)
+    let (outcome, basis) = simplex::solve_warm(&lp, warm.as_deref());
+    if basis.is_some() {
+        *warm = basis;
+    }
+    finish(outcome, pool.dims, o, unit)
 }
 
 pub(crate) fn solve_super(
@@ -414,21 +423,23 @@ pub(crate) fn solve_super(
     finish(simplex::solve(&lp), pool.dims, o, unit)
 }
 
-/// Scores observation `o` (values `o_vals`, pool index `own` when it belongs to the pool) against
-/// `frontier` by the rule of METHODS.md section 3:
-/// solve the SBM (the observation itself stays in the reference set); when it is infeasible or
-/// gives 1 and `super_when_efficient`, solve the super-SBM without the observation.
+/// Scores pool observation `obs` against `frontier` by the rule of METHODS.md section 3:
+/// solve the SBM (the observation itself stays in the reference set when it is a member); when it
+/// is infeasible or gives 1 and `super_when_efficient`, solve the super-SBM without the
+/// observation. `unit` only labels errors.
 pub(crate) fn score_against(
     pool: &Pool,
     frontier: &FrontierSet,
-    own: Option<usize>,
-    o_vals: &[f64],
+    obs: usize,
     returns: Returns,
     super_when_efficient: bool,
     unit: usize,
+    warm: &mut Option<Vec<usize>>,
 ) -> Result<Score, DeaError> {
+    let o_vals = pool.obs(obs);
+    let own = frontier.members.binary_search(&obs).is_ok().then_some(obs);
     check_evaluated(o_vals, pool.dims, unit)?;
-    let plain = solve_plain(pool, &frontier.kept, o_vals, returns, unit)?;
+    let plain = solve_plain(pool, &frontier.kept, o_vals, returns, unit, warm)?;
     let (plain_status, plain_needs_super) = match &plain {
         Program::Optimal { value, .. } => (ProgramStatus::Optimal, *value >= 1.0 - EFFICIENT_TOL),
         Program::Infeasible => (ProgramStatus::Infeasible, true),

@@ -12,8 +12,9 @@
 //! The solver returns a vertex (basic) solution: it is an exact simplex up to floating-point
 //! rounding, not an interior-point approximation.
 
-pub static ITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-pub static SOLVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+// Dense linear algebra over a few rows reads clearest with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 /// Pivots between fresh recomputations of the basis inverse.
 const REFACTOR_EVERY: usize = 40;
 /// Consecutive degenerate pivots before switching to Bland's rule.
@@ -250,7 +251,6 @@ impl<'a> Tableau<'a> {
         let mut degenerate_run = 0usize;
         let mut bland = false;
         for _ in 0..max_iter {
-            ITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             // Duals y' = c_B' B^{-1}, then reduced costs d_j = c_j - y' a_j.
             for (i, yi) in y.iter_mut().enumerate() {
                 let mut acc = 0.0;
@@ -365,17 +365,26 @@ enum Phase {
 
 /// Solves `min c'x, A x = b, x >= 0` by the two-phase revised simplex.
 pub fn solve(lp: &DenseLp) -> LpOutcome {
-    SOLVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    solve_warm(lp, None).0
+}
+
+/// As [`solve`], starting from the basis `hint` (one structural column per row, e.g. the optimal
+/// basis of a neighbouring unit's program) when that basis is non-singular and primal feasible
+/// for this program; otherwise from the cold two-phase start. Also returns the optimal basis
+/// when it consists of structural columns only, to warm-start the next program.
+///
+/// A warm start changes only the path to the optimum: the optimal value is the same, though an
+/// alternative optimal vertex (slacks, lambdas) may be reached.
+pub fn solve_warm(lp: &DenseLp, hint: Option<&[usize]>) -> (LpOutcome, Option<Vec<usize>>) {
     let m = lp.rows;
     let n = lp.cols;
     debug_assert_eq!(lp.a.len(), m * n);
     debug_assert_eq!(lp.b.len(), m);
     debug_assert_eq!(lp.c.len(), n);
-    let sign: Vec<f64> = lp
-        .b
-        .iter()
-        .map(|&v| if v < 0.0 { -1.0 } else { 1.0 })
-        .collect();
+    let sign: Vec<f64> =
+        lp.b.iter()
+            .map(|&v| if v < 0.0 { -1.0 } else { 1.0 })
+            .collect();
     // Crash basis: a structural column equal to the unit vector e_i (after sign adjustment) is
     // basic on row i; the other rows start with their artificial.
     let mut basis: Vec<usize> = (0..m).map(|i| n + i).collect();
@@ -413,17 +422,41 @@ pub fn solve(lp: &DenseLp) -> LpOutcome {
         sign,
         pivots_since_refactor: 0,
     };
-    if !tab.refactor() {
-        return LpOutcome::IterationLimit;
-    }
     let max_iter = 50 * (m + n) + 1000;
-    let needs_phase1 = tab.basis.iter().any(|&v| v >= n);
+    let mut warm = false;
+    if let Some(h) = hint {
+        let valid = h.len() == m && h.iter().all(|&j| j < n) && {
+            let mut seen = vec![false; n];
+            h.iter().all(|&j| !std::mem::replace(&mut seen[j], true))
+        };
+        if valid {
+            let cold = (tab.basis.clone(), tab.is_basic.clone());
+            tab.basis = h.to_vec();
+            tab.is_basic = vec![false; n];
+            for &j in h {
+                tab.is_basic[j] = true;
+            }
+            if tab.refactor() && tab.xb.iter().all(|&v| v >= -TOL_FEASIBLE) {
+                for v in &mut tab.xb {
+                    *v = v.max(0.0);
+                }
+                warm = true;
+            } else {
+                tab.basis = cold.0;
+                tab.is_basic = cold.1;
+            }
+        }
+    }
+    if !warm && !tab.refactor() {
+        return (LpOutcome::IterationLimit, None);
+    }
+    let needs_phase1 = !warm && tab.basis.iter().any(|&v| v >= n);
     if needs_phase1 {
         let phase1_cost = |j: usize| if j >= n { 1.0 } else { 0.0 };
         match tab.optimise(&phase1_cost, true, max_iter) {
             Phase::Optimal => {}
             // Phase 1 is bounded below by zero; anything else is numerical trouble.
-            Phase::Unbounded | Phase::IterationLimit => return LpOutcome::IterationLimit,
+            Phase::Unbounded | Phase::IterationLimit => return (LpOutcome::IterationLimit, None),
         }
         let infeasibility: f64 = tab
             .basis
@@ -434,7 +467,7 @@ pub fn solve(lp: &DenseLp) -> LpOutcome {
             .sum();
         let scale = 1.0 + lp.b.iter().fold(0.0_f64, |a, &v| a.max(v.abs()));
         if infeasibility > 1e-8 * scale {
-            return LpOutcome::Infeasible;
+            return (LpOutcome::Infeasible, None);
         }
         // Drive basic artificials (at zero) out of the basis where a structural column can
         // replace them; a row where none can is redundant and its artificial stays at zero.
@@ -468,8 +501,8 @@ pub fn solve(lp: &DenseLp) -> LpOutcome {
     let phase2_cost = |j: usize| if j >= n { 0.0 } else { lp.c[j] };
     match tab.optimise(&phase2_cost, false, max_iter) {
         Phase::Optimal => {}
-        Phase::Unbounded => return LpOutcome::Unbounded,
-        Phase::IterationLimit => return LpOutcome::IterationLimit,
+        Phase::Unbounded => return (LpOutcome::Unbounded, None),
+        Phase::IterationLimit => return (LpOutcome::IterationLimit, None),
     }
     // Final clean solve for accuracy.
     let saved = (tab.binv.clone(), tab.xb.clone());
@@ -484,7 +517,8 @@ pub fn solve(lp: &DenseLp) -> LpOutcome {
         }
     }
     let objective = x.iter().zip(&lp.c).map(|(a, b)| a * b).sum();
-    LpOutcome::Optimal { objective, x }
+    let basis = tab.basis.iter().all(|&v| v < n).then(|| tab.basis.clone());
+    (LpOutcome::Optimal { objective, x }, basis)
 }
 
 #[cfg(test)]

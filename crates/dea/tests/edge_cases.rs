@@ -57,7 +57,10 @@ fn zeros_are_replaced_by_a_hundredth_of_the_smallest_positive_value_and_counted(
     // 0.005; good min 4 -> 0.04; bad min 1 -> 0.01.
     assert_eq!(rep.count, vec![1, 1, 1, 2]);
     assert_eq!(rep.total(), 5);
-    assert_eq!(rep.replaced_by, vec![Some(0.02), Some(0.005), Some(0.04), Some(0.01)]);
+    assert_eq!(
+        rep.replaced_by,
+        vec![Some(0.02), Some(0.005), Some(0.04), Some(0.01)]
+    );
     assert!(rep.all_zero.is_empty());
     assert_eq!(fixed[0].inputs[0][1], 0.005);
     assert_eq!(fixed[1].inputs[1][0], 0.02);
@@ -92,7 +95,10 @@ fn a_unit_with_every_output_zero_gets_replaced_outputs_and_a_low_score() {
     assert_eq!(vrs[2].super_sbm, ProgramStatus::Infeasible);
     assert!(vrs[2].infeasible && vrs[2].value.is_none());
     // The other units are unaffected.
-    assert!(vrs.iter().enumerate().all(|(j, s)| j == 2 || s.value.is_some()));
+    assert!(vrs
+        .iter()
+        .enumerate()
+        .all(|(j, s)| j == 2 || s.value.is_some()));
 }
 
 #[test]
@@ -173,18 +179,29 @@ fn super_program_infeasible_is_flagged_per_unit_and_program() {
 #[test]
 fn base_period_rule_index_one_and_flagged() {
     let panel = [sample_period(1.0), sample_period(1.1), sample_period(1.3)];
-    for frontier in [Frontier::Contemporaneous, Frontier::Sequential, Frontier::Global] {
+    for frontier in [
+        Frontier::Contemporaneous,
+        Frontier::Sequential,
+        Frontier::Global,
+    ] {
         let r = malmquist_luenberger(&panel, Returns::Vrs, frontier, None).unwrap();
         let y = r.yearly();
-        assert_eq!(y.len(), 3, "one row set per period: the panel stays balanced");
+        assert_eq!(
+            y.len(),
+            3,
+            "one row set per period: the panel stays balanced"
+        );
         for (j, row) in y[0].iter().enumerate() {
             assert!(row.base_period);
-            assert_eq!((row.ml, row.te, row.tc, row.tp), (Some(1.0), Some(1.0), Some(1.0), Some(1.0)));
+            assert_eq!(
+                (row.ml, row.te, row.tc, row.tp),
+                (Some(1.0), Some(1.0), Some(1.0), Some(1.0))
+            );
             assert_eq!(row.eff_f1_d1, r.own[0][j].value);
             assert_eq!(row.eff_f0_d0, None);
         }
-        for t in 1..3 {
-            for (j, row) in y[t].iter().enumerate() {
+        for (t, rows) in y.iter().enumerate().skip(1) {
+            for (j, row) in rows.iter().enumerate() {
                 assert!(!row.base_period);
                 assert_eq!(row.ml, r.pairs[t - 1][j].ml);
                 assert_eq!(row.eff_f1_d1, r.own[t][j].value);
@@ -195,7 +212,9 @@ fn base_period_rule_index_one_and_flagged() {
 
 #[test]
 fn results_do_not_depend_on_thread_count() {
-    let panel: Vec<DeaData> = (0..4).map(|t| sample_period(1.0 + 0.1 * t as f64)).collect();
+    let panel: Vec<DeaData> = (0..4)
+        .map(|t| sample_period(1.0 + 0.1 * t as f64))
+        .collect();
     let run = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -253,10 +272,18 @@ fn invalid_input_is_a_typed_error() {
     ));
     let mut p = sample_period(1.0);
     p.good[0].push(1.0);
-    assert!(matches!(frontier_scores(&p, Returns::Crs, None), Err(DeaError::Shape(_))));
+    assert!(matches!(
+        frontier_scores(&p, Returns::Crs, None),
+        Err(DeaError::Shape(_))
+    ));
     let short = data(&[unit(&[1.0], &[1.0], &[1.0])]);
     assert!(matches!(
-        malmquist_luenberger(&[sample_period(1.0), short], Returns::Crs, Frontier::Global, None),
+        malmquist_luenberger(
+            &[sample_period(1.0), short],
+            Returns::Crs,
+            Frontier::Global,
+            None
+        ),
         Err(DeaError::Shape(_))
     ));
 }

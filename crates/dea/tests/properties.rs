@@ -4,8 +4,7 @@
 use proptest::prelude::*;
 use robocarb_dea::{
     frontier_scores, malmquist_luenberger, sbm_scores, DeaData, Frontier, ProgramStatus, Returns,
-    ScoreKind,
-    EFFICIENT_TOL,
+    ScoreKind, EFFICIENT_TOL,
 };
 
 /// A period of `n` units with `m` inputs, 1 good and `s2` bad outputs, values in [0.1, 100].
@@ -115,6 +114,63 @@ proptest! {
                     prop_assert!((tp - tc / te).abs() <= 1e-12 * tp.abs().max(1.0));
                 } else {
                     prop_assert!(row.infeasible);
+                }
+            }
+        }
+    }
+}
+
+/// Highly degenerate data (small integers: ties, duplicates, many units on the frontier) must
+/// never make the simplex fail, and the invariants must hold there too.
+fn degenerate_period(n: usize, m: usize, s2: usize) -> impl Strategy<Value = DeaData> {
+    let unit = (
+        prop::collection::vec(1u8..4, m),
+        prop::collection::vec(1u8..4, 1),
+        prop::collection::vec(1u8..4, s2),
+    );
+    prop::collection::vec(unit, n).prop_map(|units| {
+        let f = |v: Vec<u8>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
+        let mut d = DeaData::default();
+        for (x, y, b) in units {
+            d.inputs.push(f(x));
+            d.good.push(f(y));
+            d.bad.push(f(b));
+        }
+        d
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn degenerate_panels_solve_and_keep_invariants(
+        panel in (2usize..30, 1usize..4, 0usize..4).prop_flat_map(|(n, m, s2)| {
+            prop::collection::vec(degenerate_period(n, m, s2), 2..4)
+        }),
+        rts in returns(),
+        frontier in prop_oneof![
+            Just(Frontier::Contemporaneous),
+            Just(Frontier::Sequential),
+            Just(Frontier::Global)
+        ],
+    ) {
+        let r = malmquist_luenberger(&panel, rts, frontier, None);
+        prop_assert!(r.is_ok(), "{:?}", r.err());
+        let r = r.unwrap();
+        for own in &r.own {
+            for s in own {
+                match (s.kind, s.value) {
+                    (ScoreKind::Plain, Some(v)) => prop_assert!(v > 0.0 && v < 1.0),
+                    (ScoreKind::Super, Some(v)) => prop_assert!(v >= 1.0),
+                    (_, None) => prop_assert!(s.infeasible),
+                }
+            }
+        }
+        for pair in &r.pairs {
+            for row in pair {
+                if let (Some(ml), Some(te), Some(tc)) = (row.ml, row.te, row.tc) {
+                    prop_assert!((ml - te * tc).abs() <= 1e-12 * ml.abs().max(1.0));
                 }
             }
         }

@@ -19,13 +19,29 @@ fn make_panel(n_city: u32, n_year: u32, seed: u64) -> Panel {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = (n_city * n_year) as usize;
     // 6-digit city codes as in the real data, and calendar years.
-    let city: Vec<u32> = (0..n as u32).map(|k| 110_000 + 100 * (k / n_year)).collect();
-    let year: Vec<u32> = (0..n as u32).map(|k| 2006 + k % n_year).collect();
-    let x: Vec<Vec<f64>> = (0..10).map(|_| (0..n).map(|_| rng.random::<f64>()).collect()).collect();
-    let y = (0..n)
-        .map(|i| x.iter().enumerate().map(|(j, c)| (j as f64 + 1.0) * 0.1 * c[i]).sum::<f64>() + rng.random::<f64>())
+    let city: Vec<u32> = (0..n as u32)
+        .map(|k| 110_000 + 100 * (k / n_year))
         .collect();
-    Panel { y, x, names: (0..10).map(|j| format!("x{j}")).collect(), city, year }
+    let year: Vec<u32> = (0..n as u32).map(|k| 2006 + k % n_year).collect();
+    let x: Vec<Vec<f64>> = (0..10)
+        .map(|_| (0..n).map(|_| rng.random::<f64>()).collect())
+        .collect();
+    let y = (0..n)
+        .map(|i| {
+            x.iter()
+                .enumerate()
+                .map(|(j, c)| (j as f64 + 1.0) * 0.1 * c[i])
+                .sum::<f64>()
+                + rng.random::<f64>()
+        })
+        .collect();
+    Panel {
+        y,
+        x,
+        names: (0..10).map(|j| format!("x{j}")).collect(),
+        city,
+        year,
+    }
 }
 
 fn design(p: &Panel) -> Design<'_> {

@@ -157,6 +157,11 @@ def unbalanced():
         s = fit_summary(fit, names)
         s["collinear_dropped"] = [c for c in ["x1", "x2", "x3", "x4", "xc"] if c not in fit._coefnames]
         cases[key] = s
+    # Three FE dimensions (forces the iterative solver; third FE crosses city and year).
+    df["grp"] = (df["city"] * 7 + df["year"] * 3) % 5
+    fit3 = pf.feols("y ~ x1 + x2 + x3 | city + year + grp", df, vcov={"CRV1": "city"}, ssc=SSC,
+                    fixef_tol=FIXEF_TOL, fixef_maxiter=100000, fixef_rm="singleton")
+    cases["three_fe_cluster_city"] = fit_summary(fit3, names)
     # Exact b from LSDV on the sample without singletons.
     fit = pf.feols(fml, df, vcov="iid", fixef_tol=FIXEF_TOL, fixef_maxiter=100000, fixef_rm="singleton")
     sample = df.loc[fit._data.index] if hasattr(fit, "_data") else df
@@ -164,7 +169,7 @@ def unbalanced():
     cases["cluster_city"]["b_lsdv"] = lst(lsdv.params[names])
     cases["cluster_city"]["singletons_dropped"] = int(n - fit._N)
     data = {c: lst(df[c]) for c in ["y", "x1", "x2", "x3", "x4", "xc"]}
-    data.update({c: [int(v) for v in df[c]] for c in ["city", "year", "province"]})
+    data.update({c: [int(v) for v in df[c]] for c in ["city", "year", "province", "grp"]})
     write("unbalanced.json", {"versions": versions(), "data": data, "cases": cases})
 
 
@@ -252,7 +257,37 @@ def iv():
                 "partial_r2": float(lm.first_stage.diagnostics.loc["d", "partial.rsquared"]),
             }
             cases[key] = s
-    data = {c: lst(df[c]) for c in ["y", "d", "w", "z1", "z2"]}
+    # Two endogenous regressors, three instruments: linearmodels b / unadjusted SEs, and
+    # the Cragg-Donald minimum-eigenvalue statistic from a generalized eigenproblem.
+    z3 = rng.normal(size=n)
+    d2 = 0.4 * z3 - 0.3 * z1 + 0.5 * ce + rng.normal(size=n) + 0.5 * u
+    df["z3"], df["d2"] = z3, d2
+    df["y2"] = y + 0.7 * d2
+    lm2 = IV2SLS.from_formula("y2 ~ 1 + w + C(city) + C(year) + [d + d2 ~ z1 + z2 + z3]", df).fit(
+        cov_type="unadjusted", debiased=True
+    )
+    dums = pd.get_dummies(df[["city", "year"]].astype(str), drop_first=True).astype(float)
+    X = np.column_stack([np.ones(n), df["w"], dums.to_numpy()])
+
+    def resid(A, B):
+        return B - A @ np.linalg.lstsq(A, B, rcond=None)[0]
+
+    D = df[["d", "d2"]].to_numpy()
+    Z = df[["z1", "z2", "z3"]].to_numpy()
+    Dp, Zp = resid(X, D), resid(X, Z)
+    S = Dp.T @ Zp @ np.linalg.solve(Zp.T @ Zp, Zp.T @ Dp)
+    V = resid(np.column_stack([X, Z]), D)
+    k1 = X.shape[1] + 3
+    Sigma = V.T @ V / (n - k1)
+    import scipy.linalg as sla
+
+    cd2 = float(sla.eigh(S, Sigma, eigvals_only=True).min() / 3)
+    cases["two_endog_iid"] = {
+        "b": lst(lm2.params[["w", "d", "d2"]]),
+        "se": lst(lm2.std_errors[["w", "d", "d2"]]),
+        "cragg_donald_f": cd2,
+    }
+    data = {c: lst(df[c]) for c in ["y", "d", "w", "z1", "z2", "z3", "d2", "y2"]}
     data.update({c: [int(v) for v in df[c]] for c in ["city", "year"]})
     write("iv.json", {"versions": versions(), "data": data, "cases": cases})
 

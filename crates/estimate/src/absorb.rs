@@ -24,11 +24,51 @@ pub const DEFAULT_TOLERANCE: f64 = 1e-12;
 /// Default iteration cap of the iterative solver.
 pub const DEFAULT_MAX_ITERATIONS: usize = 20_000;
 
+/// Multiplicative (Fx-style) hasher for integer ids: ids are not adversarial, and
+/// SipHash would dominate the cost of relabelling a million rows.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FxMap<K, V> =
+    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// Labels `u64` codes `0..levels` in order of first appearance.
+pub(crate) fn compact_codes(codes: &[u64]) -> (Vec<u32>, usize) {
+    let mut map: FxMap<u64, u32> = FxMap::default();
+    map.reserve(codes.len() / 4 + 16);
+    let out = codes
+        .iter()
+        .map(|c| {
+            let next = map.len() as u32;
+            *map.entry(*c).or_insert(next)
+        })
+        .collect();
+    let levels = map.len();
+    (out, levels)
+}
+
 /// Maps arbitrary `u32` ids to dense `0..levels` in order of first appearance.
 pub fn compact_ids(ids: &[u32]) -> (Vec<u32>, usize) {
     let max = ids.iter().copied().max().unwrap_or(0) as usize;
-    let mut out = Vec::with_capacity(ids.len());
-    if max <= 4 * ids.len() + 1024 {
+    if max <= 8 * ids.len() + 4096 {
+        let mut out = Vec::with_capacity(ids.len());
         let mut map = vec![u32::MAX; max + 1];
         let mut next = 0u32;
         for &id in ids {
@@ -41,13 +81,8 @@ pub fn compact_ids(ids: &[u32]) -> (Vec<u32>, usize) {
         }
         (out, next as usize)
     } else {
-        let mut map = std::collections::HashMap::with_capacity(ids.len() / 4 + 16);
-        for &id in ids {
-            let next = map.len() as u32;
-            out.push(*map.entry(id).or_insert(next));
-        }
-        let levels = map.len();
-        (out, levels)
+        let codes: Vec<u64> = ids.iter().map(|&v| v as u64).collect();
+        compact_codes(&codes)
     }
 }
 
@@ -385,7 +420,7 @@ fn connected_components(a: &[u32], b: &[u32], la: usize, lb: usize) -> usize {
 
 /// Whether every level of `fe` lies within a single cluster (both dense or raw ids).
 pub fn is_nested(fe: &[u32], cluster: &[u32]) -> bool {
-    let mut owner: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+    let mut owner: FxMap<u32, u32> = FxMap::default();
     for (&f, &c) in fe.iter().zip(cluster) {
         match owner.entry(f) {
             std::collections::hash_map::Entry::Occupied(e) => {
@@ -433,6 +468,21 @@ mod tests {
             drop_singletons(&[&[0u32, 0, 1, 2, 1][..], &[1u32, 2, 9, 9, 1][..]], 5);
         assert!(kept.is_empty());
         assert_eq!(dropped, 5);
+    }
+
+    #[test]
+    fn absorbed_dof_counts_mobility_groups_and_skips_nested() {
+        // Two disconnected blocks: firms {0,1} only in years {0,1}, firms {2,3} only in {2,3}.
+        let firm = [0u32, 0, 1, 1, 2, 2, 3, 3];
+        let year = [0u32, 1, 0, 1, 2, 3, 2, 3];
+        let a = Absorber::new(&[&firm, &year], 8, 1e-12, 1000).unwrap();
+        // 4 firm levels minus the constant + 4 year levels minus 2 components.
+        assert_eq!(a.absorbed_dof(&[false, false]), 3 + 2);
+        // Firm FE nested in the cluster: only the years count, minus the constant.
+        assert_eq!(a.absorbed_dof(&[true, false]), 3);
+        assert_eq!(a.absorbed_dof(&[true, true]), 0);
+        assert!(is_nested_dense(&firm, 4, &[0, 0, 0, 0, 1, 1, 1, 1]));
+        assert!(!is_nested_dense(&year, 4, &[0, 0, 1, 1, 2, 2, 3, 3]));
     }
 
     #[test]

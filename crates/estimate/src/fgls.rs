@@ -257,6 +257,7 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
     // Step 2: OLS on the (transformed) data gives the residuals for the variances.
     let first = ols(xs.as_ref(), &ys, data.names)?;
     let mut e = residuals(xs.as_ref(), &ys, &first.b);
+    let y_scale = mean_square(&ys);
     let mut b_old: Option<Vec<f64>> = None;
     let mut iterations = 0;
     let (b, xtwx, sigma2) = loop {
@@ -269,7 +270,10 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
                 })
                 .collect(),
         };
-        if let Some(p) = sigma2.iter().position(|&s| !(s > 0.0)) {
+        if let Some(p) = sigma2
+            .iter()
+            .position(|&s| !(s > PERFECT_FIT_TOL * y_scale))
+        {
             let panel = (opts.panels == GlsPanels::Hetero).then(|| prep.panel_ids[p]);
             return Err(GlsError::ZeroVariance { panel });
         }
@@ -506,6 +510,9 @@ pub(crate) fn lag_rho(e: &[f64], has_pred: &[bool]) -> Option<(f64, usize)> {
     }
     (pairs > 0 && den > 0.0).then(|| (num / den, pairs))
 }
+
+/// Residual sum of squares below this share of `y'y` counts as zero (a perfect fit).
+pub(crate) const PERFECT_FIT_TOL: f64 = 1e-24;
 
 pub(crate) fn mean_square(e: &[f64]) -> f64 {
     e.iter().map(|v| v * v).sum::<f64>() / e.len() as f64

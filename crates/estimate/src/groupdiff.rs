@@ -299,14 +299,7 @@ fn chow_test(
                 .zip(input.group)
                 .map(|(&l, &g)| ((l as u64) << 1) | g as u64)
                 .collect();
-            let mut map = std::collections::HashMap::new();
-            codes
-                .iter()
-                .map(|c| {
-                    let next = map.len() as u32;
-                    *map.entry(*c).or_insert(next)
-                })
-                .collect()
+            crate::absorb::compact_codes(&codes).0
         })
         .collect();
     let fe_refs: Vec<&[u32]> = fe.iter().map(|v| v.as_slice()).collect();

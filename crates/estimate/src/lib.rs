@@ -5,6 +5,20 @@
 //! cluster bootstrap, and between-group coefficient tests (bdiff permutation, Chow).
 //! FGLS (`fgls`) and panel-corrected SEs (`pcse`) live in their own modules.
 //!
+//! Entry points: [`ols_fe`] ([`Design`]), [`iv_fe`] ([`IvDesign`]), [`mediation`]
+//! ([`MediationInput`]), [`group_difference`] ([`GroupDiffInput`]); the variance estimator
+//! is a [`Vce`] value. Conventions (all pinned by golden tests against pyfixest,
+//! linearmodels, statsmodels and scipy, see `oracles/gen_golden.py`):
+//! * FE absorption: [`absorb`] (balanced two-way closed form, CG otherwise, singletons
+//!   dropped iteratively);
+//! * a constant is always estimated and reported as `_cons = mean(y) - mean(X)'b`;
+//! * `K` = regressors + constant + FE levels not nested in a cluster variable (exact
+//!   mobility-group redundancy for the first two FE), reghdfe / pyfixest
+//!   `ssc(k_fixef="nonnested", G_df="min")`;
+//! * collinear regressors are dropped (later ones first) and listed, never an error
+//!   unless all are;
+//! * draws (bootstrap, permutations) are seeded ChaCha8 or injected, see [`resample`].
+//!
 //! What this crate must not do: read or write files, depend on polars or on the
 //! pipeline graph, or panic on user data (every degenerate input is an
 //! [`EstimateError`]). Random draws are seeded parameters or injected explicitly.

@@ -9,13 +9,42 @@ use crate::EstimateError;
 
 /// `C'C`, symmetric, computing each pair once.
 pub fn gram<C: AsRef<[f64]>>(c: &[C]) -> Vec<f64> {
+    gram_weighted(c, None)
+}
+
+/// `C' diag(w) C` (or `C'C` without weights). Rows are processed in blocks so that all
+/// column pairs of a block are formed while it is in cache (one pass over memory
+/// instead of k²/2); the summation order is fixed, so results are deterministic.
+pub fn gram_weighted<C: AsRef<[f64]>>(c: &[C], w: Option<&[f64]>) -> Vec<f64> {
+    const BLOCK: usize = 2048;
     let p = c.len();
     let mut out = vec![0.0; p * p];
+    let n = c.first().map_or(0, |col| col.as_ref().len());
+    let mut weighted = vec![0.0; BLOCK.min(n.max(1))];
+    let mut start = 0;
+    while start < n {
+        let end = (start + BLOCK).min(n);
+        for i in 0..p {
+            let ci = &c[i].as_ref()[start..end];
+            let wi: &[f64] = match w {
+                Some(w) => {
+                    let buf = &mut weighted[..end - start];
+                    for ((b, x), wv) in buf.iter_mut().zip(ci).zip(&w[start..end]) {
+                        *b = x * wv;
+                    }
+                    buf
+                }
+                None => ci,
+            };
+            for j in 0..=i {
+                out[i * p + j] += dot(wi, &c[j].as_ref()[start..end]);
+            }
+        }
+        start = end;
+    }
     for i in 0..p {
-        for j in 0..=i {
-            let v = dot(c[i].as_ref(), c[j].as_ref());
-            out[i * p + j] = v;
-            out[j * p + i] = v;
+        for j in 0..i {
+            out[j * p + i] = out[i * p + j];
         }
     }
     out
@@ -26,22 +55,23 @@ pub fn cross_vec<C: AsRef<[f64]>>(c: &[C], v: &[f64]) -> Vec<f64> {
     c.iter().map(|col| dot(col.as_ref(), v)).collect()
 }
 
-/// Dot product with four accumulators (vectorises; order fixed, so deterministic).
+/// Dot product with eight independent accumulators over exact chunks (no bounds checks,
+/// so it vectorises); the order is fixed, so it is deterministic.
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0f64; 4];
-    let chunks = n / 4;
-    for k in 0..chunks {
-        let i = 4 * k;
-        acc[0] += a[i] * b[i];
-        acc[1] += a[i + 1] * b[i + 1];
-        acc[2] += a[i + 2] * b[i + 2];
-        acc[3] += a[i + 3] * b[i + 3];
+    let mut acc = [0.0f64; 8];
+    let ca = a.chunks_exact(8);
+    let cb = b.chunks_exact(8);
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
     }
-    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for i in 4 * chunks..n {
-        s += a[i] * b[i];
+    let mut s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
     }
     s
 }

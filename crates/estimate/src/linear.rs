@@ -1,7 +1,7 @@
 //! The shared core: sample preparation (validation, singletons, clusters, absorption)
 //! and the linear (OLS / 2SLS) fit with its variance estimators.
 
-use crate::absorb::{compact_ids, drop_singletons, is_nested_dense, Absorber};
+use crate::absorb::{compact_codes, compact_ids, drop_singletons, is_nested_dense, Absorber};
 use crate::linalg::{cross_vec, dot, gram, sandwich, SpdFactor};
 use crate::{dist, EstimateError, FitOptions, Vce};
 
@@ -314,13 +314,10 @@ fn scale(mut v: Vec<f64>, q: f64) -> Vec<f64> {
     v
 }
 
-/// `Σ_i e_i^2 x_i x_i'` as the Gram matrix of the columns `x_j ⊙ e`.
+/// `Σ_i e_i^2 x_i x_i'`, a Gram matrix weighted by `e_i^2`.
 fn meat_hetero(cols: &[&[f64]], e: &[f64]) -> Vec<f64> {
-    let scaled: Vec<Vec<f64>> = cols
-        .iter()
-        .map(|c| c.iter().zip(e).map(|(x, r)| x * r).collect())
-        .collect();
-    gram(&scaled)
+    let w: Vec<f64> = e.iter().map(|r| r * r).collect();
+    crate::linalg::gram_weighted(cols, Some(&w))
 }
 
 /// `Σ_g s_g s_g'` with `s_g = Σ_{i in g} x_i e_i`.
@@ -346,15 +343,7 @@ fn intersect_clusters(a: &[u32], b: &[u32], gb: usize) -> (Vec<u32>, usize) {
         .zip(b)
         .map(|(&x, &y)| x as u64 * gb as u64 + y as u64)
         .collect();
-    let mut map: std::collections::HashMap<u64, u32> =
-        std::collections::HashMap::with_capacity(codes.len());
-    let mut out = Vec::with_capacity(codes.len());
-    for c in codes {
-        let next = map.len() as u32;
-        out.push(*map.entry(c).or_insert(next));
-    }
-    let g = map.len();
-    (out, g)
+    compact_codes(&codes)
 }
 
 /// Standard errors, t statistics and two-sided p-values (Student t with `df`).

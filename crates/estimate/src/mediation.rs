@@ -362,12 +362,5 @@ fn bootstrap_ab(
 }
 
 fn relabel(codes: &[u64]) -> Vec<u32> {
-    let mut map = std::collections::HashMap::with_capacity(codes.len() / 4 + 16);
-    codes
-        .iter()
-        .map(|c| {
-            let next = map.len() as u32;
-            *map.entry(*c).or_insert(next)
-        })
-        .collect()
+    crate::absorb::compact_codes(codes).0
 }

@@ -35,6 +35,7 @@ use serde::Serialize;
 
 use crate::fgls::{
     gram, lag_rho, mean_square, ols, residuals, scale_checked, symmetrize, Inference, Prepared,
+    PERFECT_FIT_TOL,
 };
 pub use crate::fgls::{AutoCorr, GlsError, PanelRegression};
 
@@ -164,7 +165,8 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
     let fit = ols(xs.as_ref(), &ys, data.names)?;
     let e = residuals(xs.as_ref(), &ys, &fit.b);
     let rss: f64 = e.iter().map(|v| v * v).sum();
-    if rss <= 0.0 {
+    // A residual norm at rounding level of |y| is a perfect fit (Stata: rmse == 0).
+    if rss <= PERFECT_FIT_TOL * ys.iter().map(|v| v * v).sum::<f64>() {
         return Err(GlsError::PerfectFit);
     }
     let tss = if prep.constant.is_some() {

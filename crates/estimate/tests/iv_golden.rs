@@ -188,6 +188,44 @@ fn iv_matches_pyfixest_and_linearmodels() {
 }
 
 #[test]
+fn two_endogenous_regressors_match_linearmodels_and_min_eigenvalue_cd() {
+    let g = golden("iv.json");
+    let d = &g["data"];
+    let col = |c: &str| f64s(&d[c]);
+    let (y2, dd, d2, w, z1, z2, z3) = (
+        col("y2"),
+        col("d"),
+        col("d2"),
+        col("w"),
+        col("z1"),
+        col("z2"),
+        col("z3"),
+    );
+    let (city, year) = (u32s(&d["city"]), u32s(&d["year"]));
+    let design = IvDesign::new(&y2)
+        .exogenous("w", &w)
+        .endogenous("d", &dd)
+        .endogenous("d2", &d2)
+        .instrument("z1", &z1)
+        .instrument("z2", &z2)
+        .instrument("z3", &z3)
+        .absorb(&city)
+        .absorb(&year);
+    let r = iv_fe(&design, Vce::Unadjusted).unwrap();
+    let e = &g["cases"]["two_endog_iid"];
+    close_all("b", &r.b[..3], &f64s(&e["b"]), REL);
+    close_all("se", &r.se[..3], &f64s(&e["se"]), REL);
+    close(
+        "CD min eigenvalue",
+        r.cragg_donald_f,
+        e["cragg_donald_f"].as_f64().unwrap(),
+        REL,
+    );
+    assert_eq!(r.first_stages.len(), 2);
+    assert!(r.kleibergen_paap_f.is_none() && r.stock_yogo.is_none());
+}
+
+#[test]
 fn iv_degenerate_inputs_are_typed_errors() {
     let g = golden("iv.json");
     let d = &g["data"];

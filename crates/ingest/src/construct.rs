@@ -11,7 +11,7 @@ use crate::report::{OutOfRange, ValidationReport};
 use crate::sources::Adapted;
 
 /// Raw columns the construction reads (wide frame keyed by city_code, year).
-pub const RAW_COLUMNS: [&str; 33] = [
+pub const RAW_COLUMNS: [&str; 31] = [
     "employees",
     "emp_primary",
     "emp_secondary",
@@ -43,8 +43,6 @@ pub const RAW_COLUMNS: [&str; 33] = [
     "dn_sum",
     "robot_rd_service_firms",
     "energy_10k_tce",
-    "index",
-    "operational_stock",
 ];
 
 /// Values that could not be computed (log of a non-positive number, division by zero).
@@ -388,6 +386,13 @@ fn join_f64(
     if unmatched > 0 {
         report.notes.push(format!(
             "{what}: {unmatched} rows outside the panel's cities/years ignored"
+        ));
+    }
+    if key == "city_code" {
+        let present = targets.iter().flatten().count();
+        report.notes.push(format!(
+            "{what}: {present} of {} panel city-years present",
+            base.nrows()
         ));
     }
     for &c in cols {

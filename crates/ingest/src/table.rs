@@ -513,8 +513,12 @@ pub(crate) fn check_unique(ex: &Extracted, key_cols: &[&str]) -> Result<(), Inge
             } else {
                 key.join(", ")
             };
+            let columns: Vec<&str> = key_cols
+                .iter()
+                .map(|k| ex.headers.get(*k).map_or(*k, String::as_str))
+                .collect();
             return Err(IngestError::data(
-                Location::row(&ex.file, ex.rows[i]),
+                Location::cell(&ex.file, ex.rows[i], &columns.join(" + ")),
                 Problem::Duplicate {
                     key: shown,
                     year,

@@ -389,3 +389,35 @@ fn all_other_adapters_read_their_format() {
         "{e}"
     );
 }
+
+#[test]
+fn yearbook_as_workbook() {
+    // Same content as the GBK CSV, written as .xlsx (first sheet, Chinese headers).
+    let idx = index();
+    let o = ReadOptions {
+        cities: Some(&idx),
+        encoding: Encoding::Gbk,
+        ..ReadOptions::default()
+    };
+    let csv = read_city_yearbook(&mini("yearbook/city_yearbook.csv"), &o).unwrap();
+    let bytes = std::fs::read(mini("yearbook/city_yearbook.csv")).unwrap();
+    let (text, _, _) = encoding_rs::GBK.decode(&bytes);
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, line) in text.lines().enumerate() {
+        for (c, cell) in line.split(',').enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match cell.parse::<f64>() {
+                Ok(x) if r > 0 && c != 0 => ws.write_number(r, c, x).map(|_| ()),
+                _ if cell.is_empty() => Ok(()),
+                _ => ws.write_string(r, c, cell).map(|_| ()),
+            }
+            .unwrap();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("city_yearbook.xlsx");
+    wb.save(&path).unwrap();
+    let xlsx = read_city_yearbook(&path, &o).unwrap();
+    assert_eq!(xlsx.frame, csv.frame);
+}

@@ -23,10 +23,18 @@ pub fn fingerprint(crates: &[&str], glue: &str) -> String {
     names.sort_unstable();
     names.dedup();
     for name in names {
-        let hash = CRATES.iter().find(|(n, _)| *n == name).map(|(_, h)| *h).unwrap_or("unknown");
+        let hash = CRATES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, h)| *h)
+            .unwrap_or("unknown");
         parts.push(salted(&format!("crate:{name}"), hash));
     }
-    let hash = GLUE.iter().find(|(n, _)| *n == glue).map(|(_, h)| *h).unwrap_or("unknown");
+    let hash = GLUE
+        .iter()
+        .find(|(n, _)| *n == glue)
+        .map(|(_, h)| *h)
+        .unwrap_or("unknown");
     parts.push(salted(&format!("glue:{glue}"), hash));
     parts.join(";")
 }
@@ -37,8 +45,13 @@ mod tests {
 
     #[test]
     fn every_crate_and_glue_module_has_a_fingerprint() {
-        for name in ["dag", "panel", "ingest", "exposure", "dea", "estimate", "report", "pipeline"] {
-            assert!(CRATES.iter().any(|(n, h)| *n == name && h.len() == 64), "{name}");
+        for name in [
+            "dag", "panel", "ingest", "exposure", "dea", "estimate", "report", "pipeline",
+        ] {
+            assert!(
+                CRATES.iter().any(|(n, h)| *n == name && h.len() == 64),
+                "{name}"
+            );
         }
         assert!(!GLUE.is_empty());
         let f = fingerprint(&["dea", "panel"], "ops/dea.rs");

@@ -75,8 +75,16 @@ pub fn registry() -> Registry {
     r.register(
         Arc::new(StaticOp(&panel::BUILD_PANEL)),
         vec![
-            f("winsor_lower", 0.01, "lower winsorizing percentile (pooled)"),
-            f("winsor_upper", 0.99, "upper winsorizing percentile (pooled)"),
+            f(
+                "winsor_lower",
+                0.01,
+                "lower winsorizing percentile (pooled)",
+            ),
+            f(
+                "winsor_upper",
+                0.99,
+                "upper winsorizing percentile (pooled)",
+            ),
         ],
     );
     r.register(
@@ -119,7 +127,10 @@ impl robocarb_dag::Operation for StaticOp {
     ) -> Result<Option<Vec<robocarb_dag::PartitionPlan>>, robocarb_dag::OpError> {
         self.0.partitions(params, upstream)
     }
-    fn run(&self, ctx: &robocarb_dag::TaskContext<'_>) -> Result<robocarb_dag::Outputs, robocarb_dag::OpError> {
+    fn run(
+        &self,
+        ctx: &robocarb_dag::TaskContext<'_>,
+    ) -> Result<robocarb_dag::Outputs, robocarb_dag::OpError> {
         self.0.run(ctx)
     }
 }
@@ -129,5 +140,9 @@ pub fn main_output(names: &[String]) -> Option<String> {
     if names.iter().any(|n| n == "table") {
         return Some("table".into());
     }
-    names.iter().find(|n| n.ends_with(".json") && !n.contains("validation")).or_else(|| names.first()).cloned()
+    names
+        .iter()
+        .find(|n| n.ends_with(".json") && !n.contains("validation"))
+        .or_else(|| names.first())
+        .cloned()
 }

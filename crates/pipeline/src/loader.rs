@@ -24,9 +24,16 @@ use toml::Spanned;
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("{file}: cannot read: {source}")]
-    Read { file: String, source: std::io::Error },
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
     #[error("{file}:{line}: {message}")]
-    At { file: String, line: usize, message: String },
+    At {
+        file: String,
+        line: usize,
+        message: String,
+    },
     #[error("{file}: {source}")]
     Graph { file: String, source: GraphError },
 }
@@ -71,12 +78,20 @@ pub struct Pipeline {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn toml_error(file: &Path, text: &str, e: toml::de::Error) -> LoadError {
     let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-    LoadError::At { file: file.display().to_string(), line, message: e.message().to_string() }
+    LoadError::At {
+        file: file.display().to_string(),
+        line,
+        message: e.message().to_string(),
+    }
 }
 
 fn source_spec(
@@ -93,7 +108,12 @@ fn source_spec(
     };
     let path = match table.get_ref().get("path") {
         Some(toml::Value::String(p)) => p.clone(),
-        Some(other) => return Err(at(format!("source `{name}`: `path` must be a string, found {}", other.type_str()))),
+        Some(other) => {
+            return Err(at(format!(
+                "source `{name}`: `path` must be a string, found {}",
+                other.type_str()
+            )))
+        }
         None => return Err(at(format!("source `{name}` has no `path`"))),
     };
     let mut options = BTreeMap::new();
@@ -106,13 +126,22 @@ fn source_spec(
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Float(f) => f.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
-            other => return Err(at(format!("source `{name}`: option `{k}` must be a scalar, found {}", other.type_str()))),
+            other => {
+                return Err(at(format!(
+                    "source `{name}`: option `{k}` must be a scalar, found {}",
+                    other.type_str()
+                )))
+            }
         };
         options.insert(k.clone(), s);
     }
     let p = PathBuf::from(&path);
     let path = if p.is_absolute() { p } else { base.join(p) };
-    Ok(SourceSpec { name: name.to_string(), path: normalize(&path), options })
+    Ok(SourceSpec {
+        name: name.to_string(),
+        path: normalize(&path),
+        options,
+    })
 }
 
 /// Remove `.` and `..` components lexically, so messages show clean paths.
@@ -138,20 +167,31 @@ fn convert(v: &toml::Value) -> Option<ParamValue> {
         toml::Value::Float(f) => ParamValue::Float(*f),
         toml::Value::Boolean(b) => ParamValue::Bool(*b),
         toml::Value::String(s) => ParamValue::Str(s.clone()),
-        toml::Value::Array(a) => ParamValue::List(a.iter().map(convert).collect::<Option<Vec<_>>>()?),
+        toml::Value::Array(a) => {
+            ParamValue::List(a.iter().map(convert).collect::<Option<Vec<_>>>()?)
+        }
         _ => return None,
     })
 }
 
 fn valid_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Load `file`, apply `sources_override` (a file with `[sources.NAME]` tables whose paths are
 /// relative to it), and check the graph.
-pub fn load(file: &Path, sources_override: Option<&Path>, registry: &Registry) -> Result<Pipeline, LoadError> {
+pub fn load(
+    file: &Path,
+    sources_override: Option<&Path>,
+    registry: &Registry,
+) -> Result<Pipeline, LoadError> {
     let fname = file.display().to_string();
-    let text = std::fs::read_to_string(file).map_err(|source| LoadError::Read { file: fname.clone(), source })?;
+    let text = std::fs::read_to_string(file).map_err(|source| LoadError::Read {
+        file: fname.clone(),
+        source,
+    })?;
     let parsed: PipelineFile = toml::from_str(&text).map_err(|e| toml_error(file, &text, e))?;
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let root = normalize(&base.join(".."));
@@ -170,8 +210,12 @@ pub fn load(file: &Path, sources_override: Option<&Path>, registry: &Registry) -
     }
     if let Some(sfile) = sources_override {
         let sname = sfile.display().to_string();
-        let stext = std::fs::read_to_string(sfile).map_err(|source| LoadError::Read { file: sname.clone(), source })?;
-        let sparsed: SourcesFile = toml::from_str(&stext).map_err(|e| toml_error(sfile, &stext, e))?;
+        let stext = std::fs::read_to_string(sfile).map_err(|source| LoadError::Read {
+            file: sname.clone(),
+            source,
+        })?;
+        let sparsed: SourcesFile =
+            toml::from_str(&stext).map_err(|e| toml_error(sfile, &stext, e))?;
         let sbase = sfile.parent().map(Path::to_path_buf).unwrap_or_default();
         for (name, table) in &sparsed.sources {
             let Some(default) = sources.get(name) else {
@@ -188,7 +232,10 @@ pub fn load(file: &Path, sources_override: Option<&Path>, registry: &Registry) -
             // Options not given in the override keep the pipeline's defaults only when the path is
             // the same kind of file; a user switching files states their options explicitly.
             for (k, v) in &default.options {
-                if !spec.options.contains_key(k) && !table.get_ref().contains_key(k) && same_extension(&default.path, &spec.path) {
+                if !spec.options.contains_key(k)
+                    && !table.get_ref().contains_key(k)
+                    && same_extension(&default.path, &spec.path)
+                {
                     spec.options.insert(k.clone(), v.clone());
                 }
             }
@@ -196,7 +243,10 @@ pub fn load(file: &Path, sources_override: Option<&Path>, registry: &Registry) -
                 return Err(LoadError::At {
                     file: sname.clone(),
                     line: line_of(&stext, table.span().start),
-                    message: format!("source `{name}`: file {} does not exist", spec.path.display()),
+                    message: format!(
+                        "source `{name}`: file {} does not exist",
+                        spec.path.display()
+                    ),
                 });
             }
             sources.insert(name.clone(), spec);
@@ -206,16 +256,26 @@ pub fn load(file: &Path, sources_override: Option<&Path>, registry: &Registry) -
     let mut nodes = Vec::new();
     for (name, node) in &parsed.nodes {
         let nline = line_of(&text, node.span().start);
-        let at = |line: usize, message: String| LoadError::At { file: fname.clone(), line, message };
+        let at = |line: usize, message: String| LoadError::At {
+            file: fname.clone(),
+            line,
+            message,
+        };
         if !valid_name(name) {
-            return Err(at(nline, format!("node name `{name}` may use only letters, digits, `_` and `-`")));
+            return Err(at(
+                nline,
+                format!("node name `{name}` may use only letters, digits, `_` and `-`"),
+            ));
         }
         let n = node.get_ref();
         let op_name = n.op.get_ref();
         let Some(entry) = registry.get(op_name) else {
             return Err(at(
                 line_of(&text, n.op.span().start),
-                format!("node `{name}`: unknown operation `{op_name}`; known operations: {}", registry.names().join(", ")),
+                format!(
+                    "node `{name}`: unknown operation `{op_name}`; known operations: {}",
+                    registry.names().join(", ")
+                ),
             ));
         };
         let mut inputs = BTreeMap::new();
@@ -225,13 +285,19 @@ pub fn load(file: &Path, sources_override: Option<&Path>, registry: &Registry) -
             let binding = match t.strip_prefix("source:") {
                 Some(s) => {
                     if !sources.contains_key(s) {
-                        return Err(at(line, format!("node `{name}`: input `{slot}` names unknown source `{s}`")));
+                        return Err(at(
+                            line,
+                            format!("node `{name}`: input `{slot}` names unknown source `{s}`"),
+                        ));
                     }
                     Binding::Source(s.to_string())
                 }
                 None => {
                     if !parsed.nodes.contains_key(t) {
-                        return Err(at(line, format!("node `{name}`: input `{slot}` names unknown node `{t}`")));
+                        return Err(at(
+                            line,
+                            format!("node `{name}`: input `{slot}` names unknown node `{t}`"),
+                        ));
                     }
                     Binding::Node(t.clone())
                 }
@@ -278,10 +344,24 @@ pub fn load(file: &Path, sources_override: Option<&Path>, registry: &Registry) -
                 params.insert(spec.name.to_string(), spec.default.clone());
             }
         }
-        nodes.push(NodeSpec { name: name.clone(), op: entry.op.clone(), params, inputs, publish: n.publish.clone() });
+        nodes.push(NodeSpec {
+            name: name.clone(),
+            op: entry.op.clone(),
+            params,
+            inputs,
+            publish: n.publish.clone(),
+        });
     }
-    let graph = Graph::new(nodes, sources).map_err(|source| LoadError::Graph { file: fname.clone(), source })?;
-    Ok(Pipeline { graph, file: file.to_path_buf(), root, source_origin: origin })
+    let graph = Graph::new(nodes, sources).map_err(|source| LoadError::Graph {
+        file: fname.clone(),
+        source,
+    })?;
+    Ok(Pipeline {
+        graph,
+        file: file.to_path_buf(),
+        root,
+        source_origin: origin,
+    })
 }
 
 fn same_extension(a: &Path, b: &Path) -> bool {
@@ -297,8 +377,12 @@ impl ParamKind {
             (ParamKind::Float, ParamValue::Int(i)) => Some(ParamValue::Float(i as f64)),
             (ParamKind::Bool, v @ ParamValue::Bool(_)) => Some(v),
             (ParamKind::Str, v @ ParamValue::Str(_)) => Some(v),
-            (ParamKind::Choice(choices), ParamValue::Str(s)) if choices.contains(&s.as_str()) => Some(ParamValue::Str(s)),
-            (ParamKind::StrList, ParamValue::List(items)) if items.iter().all(|i| matches!(i, ParamValue::Str(_))) => {
+            (ParamKind::Choice(choices), ParamValue::Str(s)) if choices.contains(&s.as_str()) => {
+                Some(ParamValue::Str(s))
+            }
+            (ParamKind::StrList, ParamValue::List(items))
+                if items.iter().all(|i| matches!(i, ParamValue::Str(_))) =>
+            {
                 Some(ParamValue::List(items))
             }
             _ => None,
@@ -311,7 +395,13 @@ impl ParamKind {
             ParamKind::Float => "a number".into(),
             ParamKind::Bool => "a boolean".into(),
             ParamKind::Str => "a string".into(),
-            ParamKind::Choice(c) => format!("one of {}", c.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")),
+            ParamKind::Choice(c) => format!(
+                "one of {}",
+                c.iter()
+                    .map(|s| format!("\"{s}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             ParamKind::StrList => "a list of strings".into(),
         }
     }

@@ -43,7 +43,8 @@ impl Registry {
     }
 
     pub fn register(&mut self, op: Arc<dyn Operation>, params: Vec<ParamSpec>) {
-        self.ops.insert(op.name().to_string(), OpEntry { op, params });
+        self.ops
+            .insert(op.name().to_string(), OpEntry { op, params });
     }
 
     pub fn get(&self, name: &str) -> Option<&OpEntry> {

@@ -22,24 +22,47 @@ const HEAD: &str = "[sources.vent]\npath = \"data.csv\"\n\n";
 
 #[test]
 fn unknown_operation() {
-    let msg = load_err(&format!("{HEAD}[nodes.climate]\nop = \"read_ventilatoin\"\ninputs = {{ file = \"source:vent\" }}\n"));
+    let msg = load_err(&format!(
+        "{HEAD}[nodes.climate]\nop = \"read_ventilatoin\"\ninputs = {{ file = \"source:vent\" }}\n"
+    ));
     assert!(msg.contains("p.toml:5:"), "{msg}");
-    assert!(msg.contains("unknown operation `read_ventilatoin`"), "{msg}");
-    assert!(msg.contains("read_ventilation"), "lists the known operations: {msg}");
+    assert!(
+        msg.contains("unknown operation `read_ventilatoin`"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("read_ventilation"),
+        "lists the known operations: {msg}"
+    );
 }
 
 #[test]
 fn unknown_input_node_and_source() {
-    let msg = load_err(&format!("{HEAD}[nodes.table3]\nop = \"table3\"\ninputs = {{ panel = \"pannel\" }}\n"));
-    assert!(msg.contains("p.toml:6:") && msg.contains("unknown node `pannel`"), "{msg}");
-    let msg = load_err(&format!("{HEAD}[nodes.climate]\nop = \"read_ventilation\"\ninputs = {{ file = \"source:wind\" }}\n"));
-    assert!(msg.contains("p.toml:6:") && msg.contains("unknown source `wind`"), "{msg}");
+    let msg = load_err(&format!(
+        "{HEAD}[nodes.table3]\nop = \"table3\"\ninputs = {{ panel = \"pannel\" }}\n"
+    ));
+    assert!(
+        msg.contains("p.toml:6:") && msg.contains("unknown node `pannel`"),
+        "{msg}"
+    );
+    let msg = load_err(&format!(
+        "{HEAD}[nodes.climate]\nop = \"read_ventilation\"\ninputs = {{ file = \"source:wind\" }}\n"
+    ));
+    assert!(
+        msg.contains("p.toml:6:") && msg.contains("unknown source `wind`"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn unknown_slot() {
-    let msg = load_err(&format!("{HEAD}[nodes.climate]\nop = \"read_ventilation\"\ninputs = {{ fiel = \"source:vent\" }}\n"));
-    assert!(msg.contains("has no input `fiel`") && msg.contains("it takes: file"), "{msg}");
+    let msg = load_err(&format!(
+        "{HEAD}[nodes.climate]\nop = \"read_ventilation\"\ninputs = {{ fiel = \"source:vent\" }}\n"
+    ));
+    assert!(
+        msg.contains("has no input `fiel`") && msg.contains("it takes: file"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -48,7 +71,10 @@ fn cycle_is_printed() {
         "{HEAD}[nodes.a]\nop = \"table3\"\ninputs = {{ panel = \"b\" }}\n\n[nodes.b]\nop = \"table3\"\ninputs = {{ panel = \"a\" }}\n"
     );
     let msg = load_err(&text);
-    assert!(msg.contains("p.toml") && msg.contains("cycle in the graph: a -> b -> a"), "{msg}");
+    assert!(
+        msg.contains("p.toml") && msg.contains("cycle in the graph: a -> b -> a"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -58,12 +84,17 @@ fn parameter_of_the_wrong_type() {
     );
     let msg = load_err(&text);
     assert!(msg.contains("p.toml:7:"), "{msg}");
-    assert!(msg.contains("parameter `bootstrap_reps` must be an integer, found string"), "{msg}");
+    assert!(
+        msg.contains("parameter `bootstrap_reps` must be an integer, found string"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn unknown_parameter_and_bad_toml() {
-    let msg = load_err(&format!("{HEAD}[nodes.t8]\nop = \"table8\"\nparams = {{ reps = 3 }}\n"));
+    let msg = load_err(&format!(
+        "{HEAD}[nodes.t8]\nop = \"table8\"\nparams = {{ reps = 3 }}\n"
+    ));
     assert!(msg.contains("has no parameter `reps`"), "{msg}");
     let msg = load_err("[nodes.a\nop = 1\n");
     assert!(msg.contains("p.toml:1:"), "{msg}");
@@ -75,13 +106,37 @@ fn sources_file_overrides_and_rejects_unknown_names() {
     std::fs::write(dir.path().join("data.csv"), "a\n").expect("write");
     std::fs::write(dir.path().join("mine.csv"), "b\n").expect("write");
     let file = write(dir.path(), "p.toml", &format!("{HEAD}[nodes.climate]\nop = \"read_ventilation\"\ninputs = {{ file = \"source:vent\" }}\n"));
-    let sources = write(dir.path(), "s.toml", "[sources.vent]\npath = \"mine.csv\"\n");
+    let sources = write(
+        dir.path(),
+        "s.toml",
+        "[sources.vent]\npath = \"mine.csv\"\n",
+    );
     let p = load(&file, Some(&sources), &registry()).expect("load");
     assert!(p.graph.sources["vent"].path.ends_with("mine.csv"));
-    let bad = write(dir.path(), "bad.toml", "\n[sources.vnet]\npath = \"mine.csv\"\n");
-    let err = load(&file, Some(&bad), &registry()).err().expect("error").to_string();
-    assert!(err.contains("bad.toml:2:") && err.contains("unknown source `vnet`"), "{err}");
-    let missing = write(dir.path(), "missing.toml", "[sources.vent]\npath = \"nope.csv\"\n");
-    let err = load(&file, Some(&missing), &registry()).err().expect("error").to_string();
-    assert!(err.contains("missing.toml:1:") && err.contains("does not exist"), "{err}");
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "\n[sources.vnet]\npath = \"mine.csv\"\n",
+    );
+    let err = load(&file, Some(&bad), &registry())
+        .err()
+        .expect("error")
+        .to_string();
+    assert!(
+        err.contains("bad.toml:2:") && err.contains("unknown source `vnet`"),
+        "{err}"
+    );
+    let missing = write(
+        dir.path(),
+        "missing.toml",
+        "[sources.vent]\npath = \"nope.csv\"\n",
+    );
+    let err = load(&file, Some(&missing), &registry())
+        .err()
+        .expect("error")
+        .to_string();
+    assert!(
+        err.contains("missing.toml:1:") && err.contains("does not exist"),
+        "{err}"
+    );
 }

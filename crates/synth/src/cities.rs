@@ -10,10 +10,38 @@ pub const RESOURCE_CITIES_CSV: &str = include_str!("../assets/resource_based_cit
 /// First national smart-city pilot batch (2012) as used by the twin: 32 sample cities. The real
 /// batch is not in a public machine-readable source; this list is plausible, not authoritative.
 pub const SMART_CITY_PILOTS: [&str; 32] = [
-    "石家庄市", "秦皇岛市", "廊坊市", "邯郸市", "太原市", "长治市", "乌海市", "辽源市", "南京市", "无锡市",
-    "常州市", "镇江市", "泰州市", "温州市", "金华市", "芜湖市", "铜陵市", "蚌埠市", "淮南市", "南平市",
-    "萍乡市", "东营市", "威海市", "德州市", "郑州市", "鹤壁市", "漯河市", "武汉市", "株洲市", "韶关市",
-    "珠海市", "柳州市",
+    "石家庄市",
+    "秦皇岛市",
+    "廊坊市",
+    "邯郸市",
+    "太原市",
+    "长治市",
+    "乌海市",
+    "辽源市",
+    "南京市",
+    "无锡市",
+    "常州市",
+    "镇江市",
+    "泰州市",
+    "温州市",
+    "金华市",
+    "芜湖市",
+    "铜陵市",
+    "蚌埠市",
+    "淮南市",
+    "南平市",
+    "萍乡市",
+    "东营市",
+    "威海市",
+    "德州市",
+    "郑州市",
+    "鹤壁市",
+    "漯河市",
+    "武汉市",
+    "株洲市",
+    "韶关市",
+    "珠海市",
+    "柳州市",
 ];
 
 /// The 4 municipalities and 5 separately planned cities (code, kind).
@@ -79,7 +107,10 @@ pub fn real_sample() -> Result<Vec<City>, SynthError> {
     for (k, line) in SAMPLE_CITIES.lines().enumerate().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
         if f.len() != 6 {
-            return Err(SynthError::Asset(format!("sample_cities.csv line {}: {line}", k + 1)));
+            return Err(SynthError::Asset(format!(
+                "sample_cities.csv line {}: {line}",
+                k + 1
+            )));
         }
         out.push(City {
             code: f[0].to_string(),
@@ -89,7 +120,10 @@ pub fn real_sample() -> Result<Vec<City>, SynthError> {
             province_name: f[4].to_string(),
             resource_based: f[5] == "1",
             pilot: SMART_CITY_PILOTS.contains(&f[1]),
-            plan_kind: PLAN_CITIES.iter().find(|(c, _)| *c == f[0]).map(|(_, k)| *k),
+            plan_kind: PLAN_CITIES
+                .iter()
+                .find(|(c, _)| *c == f[0])
+                .map(|(_, k)| *k),
             synthetic: false,
         });
     }
@@ -116,7 +150,10 @@ pub fn units(n: usize) -> Result<Vec<City>, SynthError> {
     }
     let extra = n - real.len();
     if extra > provinces.len() * 999 {
-        return Err(SynthError::Config(format!("cities = {n} exceeds the {} units the code scheme allows", real.len() + provinces.len() * 999)));
+        return Err(SynthError::Config(format!(
+            "cities = {n} exceeds the {} units the code scheme allows",
+            real.len() + provinces.len() * 999
+        )));
     }
     let mut out = real;
     for k in 0..extra {

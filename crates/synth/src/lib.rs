@@ -44,7 +44,11 @@ pub struct SynthConfig {
 
 impl Default for SynthConfig {
     fn default() -> Self {
-        SynthConfig { seed: DEFAULT_SEED, cities: 274, years: (2006, 2019) }
+        SynthConfig {
+            seed: DEFAULT_SEED,
+            cities: 274,
+            years: (2006, 2019),
+        }
     }
 }
 
@@ -73,7 +77,10 @@ pub enum SynthError {
     #[error("embedded asset: {0}")]
     Asset(String),
     #[error("writing {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("xlsx {path}: {source}")]
     Xlsx { path: PathBuf, source: XlsxError },
     #[error("text not encodable in GBK: {0}")]
@@ -82,22 +89,43 @@ pub enum SynthError {
 
 /// Yearbook headers (GBK file), in the order of [`panel::YEARBOOK_FIELDS`].
 pub const YEARBOOK_HEADERS: [&str; 21] = [
-    "年末单位从业人员(万人)", "第一产业从业人员(万人)", "第二产业从业人员(万人)", "第三产业从业人员(万人)",
-    "信息传输计算机服务和软件业从业人员(万人)", "制造业从业人员(万人)", "地区生产总值(万元)",
-    "第一产业增加值(万元)", "第二产业增加值(万元)", "第三产业增加值(万元)", "GDP平减指数(2005=100)",
-    "年末户籍人口(万人)", "行政区域土地面积(平方公里)", "当年实际使用外资金额(万美元)", "人民币汇率(元/美元)",
-    "地方一般公共预算收入(万元)", "地方一般公共预算支出(万元)", "普通高等学校在校学生数(人)", "固定资产投资(万元)",
-    "固定资产投资价格指数(2005=100)", "规模以上工业企业数(个)",
+    "年末单位从业人员(万人)",
+    "第一产业从业人员(万人)",
+    "第二产业从业人员(万人)",
+    "第三产业从业人员(万人)",
+    "信息传输计算机服务和软件业从业人员(万人)",
+    "制造业从业人员(万人)",
+    "地区生产总值(万元)",
+    "第一产业增加值(万元)",
+    "第二产业增加值(万元)",
+    "第三产业增加值(万元)",
+    "GDP平减指数(2005=100)",
+    "年末户籍人口(万人)",
+    "行政区域土地面积(平方公里)",
+    "当年实际使用外资金额(万美元)",
+    "人民币汇率(元/美元)",
+    "地方一般公共预算收入(万元)",
+    "地方一般公共预算支出(万元)",
+    "普通高等学校在校学生数(人)",
+    "固定资产投资(万元)",
+    "固定资产投资价格指数(2005=100)",
+    "规模以上工业企业数(个)",
 ];
 /// Environment headers, in the order of [`panel::ENV_FIELDS`].
-pub const ENV_HEADERS: [&str; 4] =
-    ["工业二氧化硫排放量(吨)", "工业烟(粉)尘排放量(吨)", "工业废水排放量(万吨)", "全社会用电量(万千瓦时)"];
+pub const ENV_HEADERS: [&str; 4] = [
+    "工业二氧化硫排放量(吨)",
+    "工业烟(粉)尘排放量(吨)",
+    "工业废水排放量(万吨)",
+    "全社会用电量(万千瓦时)",
+];
 
 /// Generate the twin into `out_dir` (created if absent; existing files are overwritten).
 pub fn generate(config: &SynthConfig, out_dir: &Path) -> Result<SynthSummary, SynthError> {
     let (a, b) = config.years;
     if b < a + 1 {
-        return Err(SynthError::Config(format!("years {a}..{b}: need at least 2 years")));
+        return Err(SynthError::Config(format!(
+            "years {a}..{b}: need at least 2 years"
+        )));
     }
     if b - a + 1 > 200 || a < 1900 {
         return Err(SynthError::Config(format!("years {a}..{b} out of range")));
@@ -105,7 +133,10 @@ pub fn generate(config: &SynthConfig, out_dir: &Path) -> Result<SynthSummary, Sy
     let units = cities::units(config.cities)?;
     let years: Vec<i32> = (a..=b).collect();
     let g = panel::generate(units, years, config.seed)?;
-    let mut w = Writer { root: out_dir.to_path_buf(), files: Vec::new() };
+    let mut w = Writer {
+        root: out_dir.to_path_buf(),
+        files: Vec::new(),
+    };
     write_all(&g, config, &mut w)?;
     w.files.sort();
     let n = g.cities.len();
@@ -132,23 +163,45 @@ impl Writer {
     fn bytes(&mut self, rel: &str, data: &[u8]) -> Result<(), SynthError> {
         let path = self.root.join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| SynthError::Io { path: parent.to_path_buf(), source })?;
+            std::fs::create_dir_all(parent).map_err(|source| SynthError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
         }
-        std::fs::write(&path, data).map_err(|source| SynthError::Io { path: path.clone(), source })?;
+        std::fs::write(&path, data).map_err(|source| SynthError::Io {
+            path: path.clone(),
+            source,
+        })?;
         self.files.push(PathBuf::from(rel));
         Ok(())
     }
     fn xlsx(&mut self, rel: &str, wb: &mut Workbook) -> Result<(), SynthError> {
         let path = self.root.join(rel);
-        let props = DocProperties::new().set_creation_datetime(&fixed_date(&path)?).set_author("robocarb-synth");
+        let props = DocProperties::new()
+            .set_creation_datetime(&fixed_date(&path)?)
+            .set_author("robocarb-synth");
         wb.set_properties(&props);
-        let buf = wb.save_to_buffer().map_err(|source| SynthError::Xlsx { path, source })?;
+        let buf = wb
+            .save_to_buffer()
+            .map_err(|source| SynthError::Xlsx { path, source })?;
         self.bytes(rel, &buf)
     }
 }
 
 fn fixed_date(path: &Path) -> Result<ExcelDateTime, SynthError> {
-    ExcelDateTime::from_ymd(2024, 4, 1).map_err(|source| SynthError::Xlsx { path: path.to_path_buf(), source })
+    ExcelDateTime::from_ymd(2024, 4, 1).map_err(|source| SynthError::Xlsx {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A CSV field, quoted (RFC 4180) when it holds a comma or quote.
+fn csv_field(x: &str) -> String {
+    if x.contains([',', '"']) {
+        format!("\"{}\"", x.replace('"', "\"\""))
+    } else {
+        x.to_string()
+    }
 }
 
 /// A number with `dp` decimals, empty when missing.
@@ -161,7 +214,10 @@ fn num(x: f64, dp: usize) -> String {
 }
 
 fn xlsx_err(path: &str) -> impl Fn(XlsxError) -> SynthError + '_ {
-    move |source| SynthError::Xlsx { path: PathBuf::from(path), source }
+    move |source| SynthError::Xlsx {
+        path: PathBuf::from(path),
+        source,
+    }
 }
 
 fn write_all(g: &panel::Generated, config: &SynthConfig, w: &mut Writer) -> Result<(), SynthError> {
@@ -172,7 +228,11 @@ fn write_all(g: &panel::Generated, config: &SynthConfig, w: &mut Writer) -> Resu
     // admin
     s = String::from("city_code,city_name,short_name,province_code,province_name\n");
     for c in &g.cities {
-        let _ = writeln!(s, "{},{},{},{},{}", c.code, c.name, c.short_name, c.province_code, c.province_name);
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{}",
+            c.code, c.name, c.short_name, c.province_code, c.province_name
+        );
     }
     w.bytes("admin/cities.csv", s.as_bytes())?;
     w.bytes(
@@ -191,15 +251,24 @@ fn write_all(g: &panel::Generated, config: &SynthConfig, w: &mut Writer) -> Resu
     s = String::from("country,ifr_code,ifr_industry,year,operational_stock\n");
     for &year in &g.years {
         for (ind, stock) in ifr::IFR_INDUSTRIES.iter().zip(ifr::ifr_code_stocks(year)) {
-            let _ = writeln!(s, "China,{},{},{year},{stock}", ind.code, ind.name);
+            let _ = writeln!(
+                s,
+                "China,{},{},{year},{stock}",
+                ind.code,
+                csv_field(ind.name)
+            );
         }
     }
     w.bytes("ifr/ifr_operational_stock_china.csv", s.as_bytes())?;
     s = String::from("ifr_code,ifr_industry,classification,group\n");
     for class in ["gbt2002", "gbt2011"] {
         for ind in &ifr::IFR_INDUSTRIES {
-            let group = if class == "gbt2002" { ind.gbt2002 } else { ind.gbt2011 };
-            let _ = writeln!(s, "{},{},{class},{group}", ind.code, ind.name);
+            let group = if class == "gbt2002" {
+                ind.gbt2002
+            } else {
+                ind.gbt2011
+            };
+            let _ = writeln!(s, "{},{},{class},{group}", ind.code, csv_field(ind.name));
         }
     }
     w.bytes("ifr/ifr_gbt_concordance.csv", s.as_bytes())?;
@@ -207,8 +276,16 @@ fn write_all(g: &panel::Generated, config: &SynthConfig, w: &mut Writer) -> Resu
     // province employment
     s = String::from("地区代码,年份,行业分类标准,行业,城镇单位就业人员(人)\n");
     for &(p, t, group, persons) in &g.province_employment {
-        let std = if g.years[t] <= ifr::LAST_GBT2002_YEAR { "GB/T 4754-2002" } else { "GB/T 4754-2011" };
-        let _ = writeln!(s, "{},{},{std},{group},{persons}", g.provinces[p].0, g.years[t]);
+        let std = if g.years[t] <= ifr::LAST_GBT2002_YEAR {
+            "GB/T 4754-2002"
+        } else {
+            "GB/T 4754-2011"
+        };
+        let _ = writeln!(
+            s,
+            "{},{},{std},{group},{persons}",
+            g.provinces[p].0, g.years[t]
+        );
     }
     w.bytes("yearbook/province_industry_employment.csv", s.as_bytes())?;
 
@@ -230,9 +307,18 @@ fn write_all(g: &panel::Generated, config: &SynthConfig, w: &mut Writer) -> Resu
     w.bytes("yearbook/city_yearbook.csv", &gbk)?;
 
     // column map
-    s = String::from("# Chinese header -> canonical name, for both yearbook files. User-editable.\n[columns]\n");
-    let _ = writeln!(s, "\"城市代码\" = \"city_code\"\n\"城市\" = \"city_name\"\n\"年份\" = \"year\"");
-    for (h, c) in YEARBOOK_HEADERS.iter().zip(panel::YEARBOOK_FIELDS).chain(ENV_HEADERS.iter().zip(panel::ENV_FIELDS)) {
+    s = String::from(
+        "# Chinese header -> canonical name, for both yearbook files. User-editable.\n[columns]\n",
+    );
+    let _ = writeln!(
+        s,
+        "\"城市代码\" = \"city_code\"\n\"城市\" = \"city_name\"\n\"年份\" = \"year\""
+    );
+    for (h, c) in YEARBOOK_HEADERS
+        .iter()
+        .zip(panel::YEARBOOK_FIELDS)
+        .chain(ENV_HEADERS.iter().zip(panel::ENV_FIELDS))
+    {
         let _ = writeln!(s, "\"{h}\" = \"{c}\"");
     }
     w.bytes("yearbook/column_map.toml", s.as_bytes())?;
@@ -243,19 +329,26 @@ fn write_all(g: &panel::Generated, config: &SynthConfig, w: &mut Writer) -> Resu
     {
         let ws = wb.add_worksheet();
         ws.set_name("环境").map_err(xlsx_err(path))?;
-        for (col, h) in ["城市代码", "城市", "年份"].iter().chain(ENV_HEADERS.iter()).enumerate() {
+        for (col, h) in ["城市代码", "城市", "年份"]
+            .iter()
+            .chain(ENV_HEADERS.iter())
+            .enumerate()
+        {
             ws.write_string(0, col as u16, *h).map_err(xlsx_err(path))?;
         }
         let mut row = 1u32;
         for (i, c) in g.cities.iter().enumerate() {
             for (t, &year) in g.years.iter().enumerate() {
                 ws.write_string(row, 0, &c.code).map_err(xlsx_err(path))?;
-                ws.write_string(row, 1, c.name_in(year)).map_err(xlsx_err(path))?;
-                ws.write_number(row, 2, f64::from(year)).map_err(xlsx_err(path))?;
+                ws.write_string(row, 1, c.name_in(year))
+                    .map_err(xlsx_err(path))?;
+                ws.write_number(row, 2, f64::from(year))
+                    .map_err(xlsx_err(path))?;
                 for (k, col) in g.env.iter().enumerate() {
                     let v = col[i * nt + t];
                     if !v.is_nan() {
-                        ws.write_number(row, 3 + k as u16, v).map_err(xlsx_err(path))?;
+                        ws.write_number(row, 3 + k as u16, v)
+                            .map_err(xlsx_err(path))?;
                     }
                 }
                 row += 1;
@@ -288,9 +381,11 @@ fn write_all(g: &panel::Generated, config: &SynthConfig, w: &mut Writer) -> Resu
         }
         for (k, (name, year, v)) in rows.iter().enumerate() {
             let row = k as u32 + 1;
-            ws.write_number(row, 0, f64::from(row)).map_err(xlsx_err(path))?;
+            ws.write_number(row, 0, f64::from(row))
+                .map_err(xlsx_err(path))?;
             ws.write_string(row, 1, name).map_err(xlsx_err(path))?;
-            ws.write_number(row, 2, f64::from(*year)).map_err(xlsx_err(path))?;
+            ws.write_number(row, 2, f64::from(*year))
+                .map_err(xlsx_err(path))?;
             ws.write_number(row, 3, *v).map_err(xlsx_err(path))?;
         }
     }
@@ -300,22 +395,21 @@ fn write_all(g: &panel::Generated, config: &SynthConfig, w: &mut Writer) -> Resu
         ws.write_string(0, 0, "ID").map_err(xlsx_err(path))?;
         ws.write_string(0, 1, "city").map_err(xlsx_err(path))?;
         for (t, &year) in g.years.iter().enumerate() {
-            ws.write_number(0, 2 + t as u16, f64::from(year)).map_err(xlsx_err(path))?;
+            ws.write_number(0, 2 + t as u16, f64::from(year))
+                .map_err(xlsx_err(path))?;
         }
-        let mut names: Vec<&str> = Vec::new();
-        for (name, _, _) in &rows {
-            if !names.contains(&name.as_str()) {
-                names.push(name);
+        // one row per name in order of first appearance (an old name is its own row, as in CEADs)
+        let mut row_of: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
+        for (name, year, v) in &rows {
+            let next = row_of.len() as u32 + 1;
+            let row = *row_of.entry(name.as_str()).or_insert(next);
+            if row == next {
+                ws.write_number(row, 0, f64::from(row))
+                    .map_err(xlsx_err(path))?;
+                ws.write_string(row, 1, name).map_err(xlsx_err(path))?;
             }
-        }
-        for (k, name) in names.iter().enumerate() {
-            let row = k as u32 + 1;
-            ws.write_number(row, 0, f64::from(row)).map_err(xlsx_err(path))?;
-            ws.write_string(row, 1, *name).map_err(xlsx_err(path))?;
-            for (nm, year, v) in rows.iter().filter(|(nm, _, _)| nm == name) {
-                let _ = nm;
-                ws.write_number(row, 2 + (year - g.years[0]) as u16, *v).map_err(xlsx_err(path))?;
-            }
+            ws.write_number(row, 2 + (year - g.years[0]) as u16, *v)
+                .map_err(xlsx_err(path))?;
         }
     }
     w.xlsx(path, &mut wb)?;
@@ -324,7 +418,13 @@ fn write_all(g: &panel::Generated, config: &SynthConfig, w: &mut Writer) -> Resu
     s = String::from("city_code,year,boundary_layer_height_m,wind_speed_10m_ms\n");
     for (i, c) in g.cities.iter().enumerate() {
         for (t, &year) in g.years.iter().enumerate() {
-            let _ = writeln!(s, "{},{year},{},{}", c.code, num(g.blh[i * nt + t], 2), num(g.wind[i * nt + t], 3));
+            let _ = writeln!(
+                s,
+                "{},{year},{},{}",
+                c.code,
+                num(g.blh[i * nt + t], 2),
+                num(g.wind[i * nt + t], 3)
+            );
         }
     }
     w.bytes("climate/ventilation.csv", s.as_bytes())?;
@@ -351,7 +451,10 @@ fn write_all(g: &panel::Generated, config: &SynthConfig, w: &mut Writer) -> Resu
     w.bytes("firms/robot_firms.csv", s.as_bytes())?;
 
     // attributes
-    w.bytes("attributes/resource_based_cities_2013.csv", cities::RESOURCE_CITIES_CSV.as_bytes())?;
+    w.bytes(
+        "attributes/resource_based_cities_2013.csv",
+        cities::RESOURCE_CITIES_CSV.as_bytes(),
+    )?;
     s = String::from("city_code,city_name\n");
     for c in g.cities.iter().filter(|c| c.pilot) {
         let _ = writeln!(s, "{},{}", c.code, c.name);

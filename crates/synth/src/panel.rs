@@ -1,6 +1,9 @@
 //! The data-generating process: latent city panel, raw fields as written, the shift-share ROBOT
 //! recomputed as the pipeline will compute it, the mediators and CO2.
 
+// City-major panels indexed by (i, t) read more plainly with index loops.
+#![allow(clippy::needless_range_loop)]
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson, StandardNormal};
@@ -12,13 +15,32 @@ use crate::SynthError;
 
 /// Yearbook raw fields in file order (canonical names; headers in `lib.rs`).
 pub const YEARBOOK_FIELDS: [&str; 21] = [
-    "employees", "emp_primary", "emp_secondary", "emp_tertiary", "emp_ict", "emp_manufacturing",
-    "gdp_nominal", "va_primary", "va_secondary", "va_tertiary", "gdp_deflator", "population",
-    "land_area", "fdi_usd", "exchange_rate", "budget_revenue", "budget_expenditure", "students",
-    "fixed_investment", "investment_deflator", "above_scale_firms",
+    "employees",
+    "emp_primary",
+    "emp_secondary",
+    "emp_tertiary",
+    "emp_ict",
+    "emp_manufacturing",
+    "gdp_nominal",
+    "va_primary",
+    "va_secondary",
+    "va_tertiary",
+    "gdp_deflator",
+    "population",
+    "land_area",
+    "fdi_usd",
+    "exchange_rate",
+    "budget_revenue",
+    "budget_expenditure",
+    "students",
+    "fixed_investment",
+    "investment_deflator",
+    "above_scale_firms",
 ];
 /// Decimals written for each yearbook field (same order).
-pub const YEARBOOK_DECIMALS: [usize; 21] = [4, 4, 4, 4, 4, 4, 1, 1, 1, 1, 4, 2, 1, 2, 4, 1, 1, 0, 1, 4, 0];
+pub const YEARBOOK_DECIMALS: [usize; 21] = [
+    4, 4, 4, 4, 4, 4, 1, 1, 1, 1, 4, 2, 1, 2, 4, 1, 1, 0, 1, 4, 0,
+];
 /// Environment raw fields in file order and their decimals.
 pub const ENV_FIELDS: [&str; 4] = ["so2", "dust", "wastewater", "electricity"];
 pub const ENV_DECIMALS: [usize; 4] = [1, 1, 2, 2];
@@ -43,7 +65,10 @@ fn normal(r: &mut ChaCha8Rng) -> f64 {
 /// China's annual average RMB per USD (official central parity), 2006-2019; outside that range
 /// the nearest year's value.
 pub fn exchange_rate(year: i32) -> f64 {
-    const RATES: [f64; 14] = [7.9718, 7.6040, 6.9451, 6.8310, 6.7695, 6.4588, 6.3125, 6.1932, 6.1428, 6.2284, 6.6423, 6.7518, 6.6174, 6.8985];
+    const RATES: [f64; 14] = [
+        7.9718, 7.6040, 6.9451, 6.8310, 6.7695, 6.4588, 6.3125, 6.1932, 6.1428, 6.2284, 6.6423,
+        6.7518, 6.6174, 6.8985,
+    ];
     RATES[(year.clamp(2006, 2019) - 2006) as usize]
 }
 
@@ -104,7 +129,11 @@ pub fn stata_pctile(values: &[f64], p: f64) -> f64 {
     let n = x.len();
     let np = n as f64 * p;
     let j = np.floor();
-    let (j, g) = if np - j > 1.0 - 1e-9 { (j + 1.0, 0.0) } else { (j, np - j) };
+    let (j, g) = if np - j > 1.0 - 1e-9 {
+        (j + 1.0, 0.0)
+    } else {
+        (j, np - j)
+    };
     let j = j as usize;
     let at = |k: usize| x[k.clamp(1, n) - 1];
     if g > 1e-9 {
@@ -118,15 +147,24 @@ pub fn stata_pctile(values: &[f64], p: f64) -> f64 {
 pub fn winsorize(values: &[f64]) -> Vec<f64> {
     let lo = stata_pctile(values, 0.01);
     let hi = stata_pctile(values, 0.99);
-    values.iter().map(|&v| if v.is_finite() { v.clamp(lo, hi) } else { v }).collect()
+    values
+        .iter()
+        .map(|&v| if v.is_finite() { v.clamp(lo, hi) } else { v })
+        .collect()
 }
 
 /// Two-way demeaned values of a balanced panel (city-major).
 fn two_way_demean(x: &[f64], n: usize, nt: usize) -> Vec<f64> {
     let grand = x.iter().sum::<f64>() / x.len() as f64;
-    let ci: Vec<f64> = (0..n).map(|i| (0..nt).map(|t| x[idx(i, t, nt)]).sum::<f64>() / nt as f64).collect();
-    let ct: Vec<f64> = (0..nt).map(|t| (0..n).map(|i| x[idx(i, t, nt)]).sum::<f64>() / n as f64).collect();
-    (0..n * nt).map(|k| x[k] - ci[k / nt] - ct[k % nt] + grand).collect()
+    let ci: Vec<f64> = (0..n)
+        .map(|i| (0..nt).map(|t| x[idx(i, t, nt)]).sum::<f64>() / nt as f64)
+        .collect();
+    let ct: Vec<f64> = (0..nt)
+        .map(|t| (0..n).map(|i| x[idx(i, t, nt)]).sum::<f64>() / n as f64)
+        .collect();
+    (0..n * nt)
+        .map(|k| x[k] - ci[k / nt] - ct[k % nt] + grand)
+        .collect()
 }
 
 /// Share of a city's cells missing in each yearbook / environment column (interior years only).
@@ -147,17 +185,48 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
     provinces.sort();
     let prov_of: Vec<usize> = cities
         .iter()
-        .map(|c| provinces.iter().position(|(p, _)| *p == c.province_code).unwrap_or(0))
+        .map(|c| {
+            provinces
+                .iter()
+                .position(|(p, _)| *p == c.province_code)
+                .unwrap_or(0)
+        })
         .collect();
     let np = provinces.len();
     let tt = |t: usize| f64::from(years[t] - t0);
 
     // ---- city-level parameters (stream 1) ----
     struct Base {
-        pop0: f64, pop_g: f64, land: f64, dev: f64, growth: f64, emp_rate: f64, prim: f64, sec: f64,
-        mfg: f64, mfg_trend: f64, di: f64, s1: f64, s2: f64, fdi: f64, fp: f64, rev: f64, hc: f64,
-        inv: f64, firms: f64, so2: f64, dust: f64, ww: f64, elec: f64, energy: f64, blh: f64, wind: f64,
-        dn: f64, gov: f64, co2: f64, yfe: f64,
+        pop0: f64,
+        pop_g: f64,
+        land: f64,
+        dev: f64,
+        growth: f64,
+        emp_rate: f64,
+        prim: f64,
+        sec: f64,
+        mfg: f64,
+        mfg_trend: f64,
+        di: f64,
+        s1: f64,
+        s2: f64,
+        fdi: f64,
+        fp: f64,
+        rev: f64,
+        hc: f64,
+        inv: f64,
+        firms: f64,
+        so2: f64,
+        dust: f64,
+        ww: f64,
+        elec: f64,
+        energy: f64,
+        blh: f64,
+        wind: f64,
+        dn: f64,
+        gov: f64,
+        co2: f64,
+        yfe: f64,
     }
     let mut r = stream(seed, 1);
     let mut base = Vec::with_capacity(n);
@@ -168,7 +237,14 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
         let mut z = || normal(&mut r);
         let dev = 0.45 * z() + if cap { 0.3 } else { 0.0 } + if plan { 0.35 } else { 0.0 };
         base.push(Base {
-            pop0: (420f64.ln() + 0.55 * z()).exp() * if muni { 3.5 } else if cap { 1.6 } else { 1.0 },
+            pop0: (420f64.ln() + 0.55 * z()).exp()
+                * if muni {
+                    3.5
+                } else if cap {
+                    1.6
+                } else {
+                    1.0
+                },
             pop_g: 0.004 + 0.004 * z(),
             land: (11000f64.ln() + 0.6 * z()).exp() * if muni { 2.0 } else { 1.0 },
             dev,
@@ -209,7 +285,9 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
     let mut blh = vec![0.0; n * nt];
     let mut wind = vec![0.0; n * nt];
     let mut dn_sum = vec![0.0; n * nt];
-    let mut deflator_growth: Vec<f64> = (0..nt).map(|t| 0.03 + 0.015 * (1.3 * tt(t)).sin()).collect();
+    let mut deflator_growth: Vec<f64> = (0..nt)
+        .map(|t| 0.03 + 0.015 * (1.3 * tt(t)).sin())
+        .collect();
     for g in deflator_growth.iter_mut() {
         *g += 0.003 * normal(&mut r);
     }
@@ -225,21 +303,26 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
             }
             defl *= 1.0 + deflator_growth[t] + 0.004 * normal(&mut r);
             inv_defl *= 1.0 + 0.6 * deflator_growth[t] + 0.004 * normal(&mut r);
-            let pop = quantize(b.pop0 * (b.pop_g * s).exp() * (1.0 + 0.003 * normal(&mut r)), 2);
+            let pop = quantize(
+                b.pop0 * (b.pop_g * s).exp() * (1.0 + 0.003 * normal(&mut r)),
+                2,
+            );
             let defl_q = quantize(defl, 4);
             let gdp_nom = quantize(ln_gdppc.exp() * pop * defl_q / 100.0, 1);
             gdp_real[k] = gdp_nom / (defl_q / 100.0);
-            let emp = pop * b.emp_rate * (0.01 * s).exp() * (1.0 + 0.02 * normal(&mut r));
+            let emp = pop * b.emp_rate * (0.01 * s).exp() * (1.0 + 0.005 * normal(&mut r));
             let prim = quantize(emp * b.prim * (1.0 + 0.1 * normal(&mut r)).max(0.2), 4);
             let sec_share = (b.sec - 0.004 * s).clamp(0.2, 0.8);
             let sec = quantize((emp - prim) * sec_share, 4);
             let ter = quantize(emp - prim - sec, 4);
-            let mfg_share = (b.mfg * (b.mfg_trend * s).exp() * (1.0 + 0.03 * normal(&mut r))).clamp(0.2, 0.95);
+            let mfg_share =
+                (b.mfg * (b.mfg_trend * s).exp() * (1.0 + 0.03 * normal(&mut r))).clamp(0.2, 0.95);
             let mfg = quantize(sec * mfg_share, 4);
             let fdi_pct = b.fdi * (0.25 * normal(&mut r)).exp() * (-0.03 * s).exp();
             let rate = quantize(exchange_rate(years[t]), 4);
-            let rev = gdp_nom * b.rev * (1.0 + 0.05 * normal(&mut r));
-            let fp = b.fp + 0.01 * normal(&mut r) + 0.002 * s;
+            let rev = gdp_nom * (b.rev * (1.0 + 0.05 * normal(&mut r))).max(0.03);
+            // expenditure stays positive: FP >= -0.02 while revenue >= 3% of GDP
+            let fp = (b.fp + 0.01 * normal(&mut r) + 0.002 * s).max(-0.02);
             let hc = b.hc * (0.03 * s).exp() * (1.0 + 0.05 * normal(&mut r));
             let inv_ratio = (b.inv * (0.03 * s).exp() * (1.0 + 0.05 * normal(&mut r))).min(1.3);
             let f = &mut yb;
@@ -259,10 +342,15 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
             f[17][k] = (hc / 100.0 * pop * 1e4).round();
             f[18][k] = quantize(inv_ratio * gdp_nom, 1);
             f[19][k] = quantize(inv_defl, 4);
-            f[20][k] = (mfg * b.firms * (1.0 + 0.1 * normal(&mut r)).max(0.3)).round().max(1.0);
+            f[20][k] = (mfg * b.firms * (1.0 + 0.1 * normal(&mut r)).max(0.3))
+                .round()
+                .max(1.0);
             blh[k] = quantize(b.blh * (1.0 + 0.05 * normal(&mut r)), 2);
             wind[k] = quantize(b.wind * (1.0 + 0.05 * normal(&mut r)), 3);
-            dn_sum[k] = quantize(gdp_real[k].powf(0.8) * b.dn * 0.05 * (1.0 + 0.03 * normal(&mut r)), 1);
+            dn_sum[k] = quantize(
+                gdp_real[k].powf(0.8) * b.dn * 0.05 * (1.0 + 0.03 * normal(&mut r)),
+                1,
+            );
             // placeholders filled after the mediators are drawn
             let _ = &mut env;
         }
@@ -280,14 +368,20 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
         }
     }
     let seen = |col: &[f64], miss: &[bool]| -> Vec<f64> {
-        let c: Vec<f64> = col.iter().zip(miss).map(|(&v, &m)| if m { f64::NAN } else { v }).collect();
+        let c: Vec<f64> = col
+            .iter()
+            .zip(miss)
+            .map(|(&v, &m)| if m { f64::NAN } else { v })
+            .collect();
         interpolate(&c, n, nt)
     };
 
     // ---- province employment by group (stream 2) and the shift-share ROBOT ----
     let mfg_seen = seen(&yb[5], &yb_missing[5]);
     let mut r = stream(seed, 2);
-    let base_mix: [f64; 14] = [0.10, 0.14, 0.03, 0.04, 0.10, 0.04, 0.07, 0.06, 0.05, 0.10, 0.06, 0.03, 0.15, 0.03];
+    let base_mix: [f64; 14] = [
+        0.10, 0.14, 0.03, 0.04, 0.10, 0.04, 0.07, 0.06, 0.05, 0.10, 0.06, 0.03, 0.15, 0.03,
+    ];
     let spec: Vec<[(f64, f64); 14]> = (0..np)
         .map(|_| std::array::from_fn(|_| (0.6 * normal(&mut r), 0.03 * normal(&mut r))))
         .collect();
@@ -300,15 +394,34 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
         // Emp_pjt (persons)
         let mut emp = vec![vec![0i64; groups.len()]; np];
         for (p, row) in emp.iter_mut().enumerate() {
-            let total: f64 = (0..n).filter(|&i| prov_of[i] == p).map(|i| mfg_seen[idx(i, t, nt)]).sum::<f64>() * 1e4 * 1.25;
-            let w: Vec<f64> = (0..14).map(|j| base_mix[j] * (spec[p][j].0 + spec[p][j].1 * tt(t)).exp()).collect();
+            let total: f64 = (0..n)
+                .filter(|&i| prov_of[i] == p)
+                .map(|i| mfg_seen[idx(i, t, nt)])
+                .sum::<f64>()
+                * 1e4
+                * 1.25;
+            let w: Vec<f64> = (0..14)
+                .map(|j| base_mix[j] * (spec[p][j].0 + spec[p][j].1 * tt(t)).exp())
+                .collect();
             let wsum: f64 = w.iter().sum();
             let share = |g: &str| -> f64 {
-                let pos = |key: &str| ifr::GBT2011_GROUPS.iter().position(|x| *x == key).map(|j| w[j]).unwrap_or(0.0);
-                if g == "transport_equipment" { pos("automotive") + pos("other_transport") } else { pos(g) }
+                let pos = |key: &str| {
+                    ifr::GBT2011_GROUPS
+                        .iter()
+                        .position(|x| *x == key)
+                        .map(|j| w[j])
+                        .unwrap_or(0.0)
+                };
+                if g == "transport_equipment" {
+                    pos("automotive") + pos("other_transport")
+                } else {
+                    pos(g)
+                }
             };
             for (j, g) in groups.iter().enumerate() {
-                row[j] = (total * share(g) / wsum * (1.0 + 0.02 * normal(&mut r))).round().max(1.0) as i64;
+                row[j] = (total * share(g) / wsum * (1.0 + 0.02 * normal(&mut r)))
+                    .round()
+                    .max(1.0) as i64;
                 province_employment.push((p, t, *g, row[j]));
             }
         }
@@ -325,7 +438,8 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
             let members: Vec<usize> = (0..n).filter(|&i| prov_of[i] == p).collect();
             let total: f64 = members.iter().map(|&i| mfg_seen[idx(i, t, nt)]).sum();
             for &i in &members {
-                robot[idx(i, t, nt)] = mfg_seen[idx(i, t, nt)] / total * robot_prov[p * nt + t] / 1000.0;
+                robot[idx(i, t, nt)] =
+                    mfg_seen[idx(i, t, nt)] / total * robot_prov[p * nt + t] / 1000.0;
             }
         }
     }
@@ -346,22 +460,20 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
         for t in 0..nt {
             let k = idx(i, t, nt);
             let s = tt(t);
-            // DI = emp_ict / emp_tertiary = di_base + m_DI
-            let di = (b.di * (0.02 * s).exp() + m_di[k]).max(0.002);
+            // DI = emp_ict / emp_tertiary = di_base + common trend + m_DI (additive, so FE absorb all but m_DI)
+            let di = (b.di + 0.001 * s + m_di[k]).max(0.002);
             yb[4][k] = quantize(yb[3][k] * di, 4);
             // value added: primary share falls over time; m_IU moves GDP share toward the
             // sector with the higher share/employment ratio, which raises IU as constructed.
             let gdp = yb[6][k];
             let s1 = (b.s1 * (-0.03 * s).exp()).clamp(0.005, 0.4);
             let mut s2 = (1.0 - s1) * (b.s2 - 0.004 * s).clamp(0.25, 0.8);
-            let mut s3 = 1.0 - s1 - s2;
-            let shift = m_iu[k];
+            let s3 = 1.0 - s1 - s2;
+            // s3 is implied (va_tertiary = gdp - va1 - va2)
             if s2 / yb[2][k] > s3 / yb[3][k] {
-                s2 += shift;
-                s3 -= shift;
+                s2 += m_iu[k];
             } else {
-                s2 -= shift;
-                s3 += shift;
+                s2 -= m_iu[k];
             }
             let va1 = quantize(gdp * s1, 1);
             let va2 = quantize(gdp * s2.max(0.05), 1);
@@ -371,10 +483,22 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
             // pollution intensities fall with time and with m_TP (the TP channel)
             let green = (-0.05 * s - m_tp[k]).exp();
             let real = gdp_real[k];
-            env[0][k] = quantize(real * b.so2 * green * (1.0 + 0.08 * normal(&mut r)).max(0.2), 1);
-            env[1][k] = quantize(real * b.dust * green * (1.0 + 0.08 * normal(&mut r)).max(0.2), 1);
-            env[2][k] = quantize(real * b.ww * green * (1.0 + 0.08 * normal(&mut r)).max(0.2), 2);
-            env[3][k] = quantize(real * b.elec * (-0.02 * s).exp() * (1.0 + 0.04 * normal(&mut r)), 2);
+            env[0][k] = quantize(
+                real * b.so2 * green * (1.0 + 0.08 * normal(&mut r)).max(0.2),
+                1,
+            );
+            env[1][k] = quantize(
+                real * b.dust * green * (1.0 + 0.08 * normal(&mut r)).max(0.2),
+                1,
+            );
+            env[2][k] = quantize(
+                real * b.ww * green * (1.0 + 0.08 * normal(&mut r)).max(0.2),
+                2,
+            );
+            env[3][k] = quantize(
+                real * b.elec * (-0.02 * s).exp() * (1.0 + 0.04 * normal(&mut r)),
+                2,
+            );
         }
     }
 
@@ -387,12 +511,15 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
                 .filter(|&i| prov_of[i] == p)
                 .map(|i| gdp_real[idx(i, t, nt)] * base[i].energy * (-0.035 * tt(t)).exp())
                 .sum();
-            province_energy[p * nt + t] = quantize(tce * 1.2 / 1e4 * (1.0 + 0.02 * normal(&mut r)), 2);
+            province_energy[p * nt + t] =
+                quantize(tce * 1.2 / 1e4 * (1.0 + 0.02 * normal(&mut r)), 2);
         }
     }
 
     // ---- controls as the pipeline constructs them (interpolated, then winsorized) ----
-    let sv: Vec<Vec<f64>> = (0..YEARBOOK_FIELDS.len()).map(|c| seen(&yb[c], &yb_missing[c])).collect();
+    let sv: Vec<Vec<f64>> = (0..YEARBOOK_FIELDS.len())
+        .map(|c| seen(&yb[c], &yb_missing[c]))
+        .collect();
     let f = |name: &str| -> &Vec<f64> {
         &sv[YEARBOOK_FIELDS.iter().position(|x| *x == name).unwrap_or(0)]
     };
@@ -402,16 +529,24 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
             dn_prov[prov_of[i] * nt + t] += dn_sum[idx(i, t, nt)];
         }
     }
-    let mut controls: Vec<Vec<f64>> = vec![Vec::with_capacity(n * nt); 8];
+    let mut controls: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(n * nt)).collect();
     for i in 0..n {
         for t in 0..nt {
             let k = idx(i, t, nt);
-            let (gdp, defl, pop) = (f("gdp_nominal")[k], f("gdp_deflator")[k], f("population")[k]);
+            let (gdp, defl, pop) = (
+                f("gdp_nominal")[k],
+                f("gdp_deflator")[k],
+                f("population")[k],
+            );
             controls[0].push((gdp / (defl / 100.0) / pop).ln());
             controls[1].push((pop * 1e4 / f("land_area")[k]).ln());
             controls[2].push(100.0 * f("fdi_usd")[k] * f("exchange_rate")[k] / gdp);
             controls[3].push((f("budget_expenditure")[k] - f("budget_revenue")[k]) / gdp);
-            let (e1, e2, e3) = (f("emp_primary")[k], f("emp_secondary")[k], f("emp_tertiary")[k]);
+            let (e1, e2, e3) = (
+                f("emp_primary")[k],
+                f("emp_secondary")[k],
+                f("emp_tertiary")[k],
+            );
             controls[4].push((e2 + e3) / (e1 + e2 + e3));
             let pe = province_energy[prov_of[i] * nt + t];
             controls[5].push((pe * 1e4 * dn_sum[k] / dn_prov[prov_of[i] * nt + t]).ln());
@@ -425,31 +560,52 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
     let mut r = stream(seed, 8);
     let gov_index: Vec<[f64; 3]> = base
         .iter()
-        .map(|b| std::array::from_fn(|k| quantize(b.gov + 1.5 * k as f64 + 3.0 * normal(&mut r), 2)))
+        .map(|b| {
+            std::array::from_fn(|k| quantize(b.gov + 1.5 * k as f64 + 3.0 * normal(&mut r), 2))
+        })
         .collect();
-    let means: Vec<f64> = gov_index.iter().map(|g| g.iter().sum::<f64>() / 3.0).collect();
+    let means: Vec<f64> = gov_index
+        .iter()
+        .map(|g| g.iter().sum::<f64>() / 3.0)
+        .collect();
     let mut sorted = means.clone();
     sorted.sort_by(f64::total_cmp);
-    let median = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+    let median = if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    };
     let gov_high: Vec<bool> = means.iter().map(|&m| m > median).collect();
 
     let rd = two_way_demean(&robot_w, n, nt);
-    let weight: Vec<f64> = (0..n).map(|i| (0..nt).map(|t| rd[idx(i, t, nt)].powi(2)).sum()).collect();
+    let weight: Vec<f64> = (0..n)
+        .map(|i| (0..nt).map(|t| rd[idx(i, t, nt)].powi(2)).sum())
+        .collect();
+    let (h_res, h_pilot, h_gov) = (truth.h_resource, truth.h_pilot, truth.h_gov_low);
     let shift_of = |i: usize| -> f64 {
         let c = &cities[i];
-        truth.h_resource * f64::from(u8::from(c.resource_based))
-            + truth.h_pilot * f64::from(u8::from(c.pilot))
-            + truth.h_gov_low * f64::from(u8::from(!gov_high[i]))
+        h_res * f64::from(u8::from(c.resource_based))
+            + h_pilot * f64::from(u8::from(c.pilot))
+            + h_gov * f64::from(u8::from(!gov_high[i]))
     };
     let wsum: f64 = weight.iter().sum();
-    let wshift: f64 = (0..n).map(|i| weight[i] * shift_of(i)).sum::<f64>() / wsum.max(f64::MIN_POSITIVE);
+    let wshift: f64 =
+        (0..n).map(|i| weight[i] * shift_of(i)).sum::<f64>() / wsum.max(f64::MIN_POSITIVE);
     let indirect = truth.a_di * truth.b_di + truth.a_iu * truth.b_iu + truth.a_tp * truth.b_tp;
     let mut truth = truth;
     truth.beta_direct_base = truth.beta_total - indirect - wshift;
-    let beta_i: Vec<f64> = (0..n).map(|i| truth.beta_direct_base + shift_of(i)).collect();
+    let beta_i: Vec<f64> = (0..n)
+        .map(|i| truth.beta_direct_base + shift_of(i))
+        .collect();
     let group_effect = |sel: &dyn Fn(usize) -> bool| -> f64 {
-        let (num, den) = (0..n).filter(|&i| sel(i)).fold((0.0, 0.0), |(a, b), i| (a + weight[i] * (beta_i[i] + indirect), b + weight[i]));
-        if den > 0.0 { num / den } else { f64::NAN }
+        let (num, den) = (0..n).filter(|&i| sel(i)).fold((0.0, 0.0), |(a, b), i| {
+            (a + weight[i] * (beta_i[i] + indirect), b + weight[i])
+        });
+        if den > 0.0 {
+            num / den
+        } else {
+            f64::NAN
+        }
     };
     truth.group_effects = vec![
         ("resource", group_effect(&|i| cities[i].resource_based)),
@@ -470,12 +626,20 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
             let k = idx(i, t, nt);
             let s = tt(t);
             let innovation = truth.sd_eps_innovation * normal(&mut r);
-            eps = if t == 0 { innovation / (1.0 - truth.rho_eps.powi(2)).sqrt() } else { truth.rho_eps * eps + innovation };
+            eps = if t == 0 {
+                innovation / (1.0 - truth.rho_eps.powi(2)).sqrt()
+            } else {
+                truth.rho_eps * eps + innovation
+            };
             let x: f64 = (0..8).map(|c| truth.delta[c] * controls[c][k]).sum();
-            rest[t] = truth.gamma_linear * s + truth.gamma_quadratic * s * s
+            rest[t] = truth.gamma_linear * s
+                + truth.gamma_quadratic * s * s
                 + beta_i[i] * robot_w[k]
-                + truth.b_tp * m_tp[k] + truth.b_iu * m_iu[k] + truth.b_di * m_di[k]
-                + x + eps;
+                + truth.b_tp * m_tp[k]
+                + truth.b_iu * m_iu[k]
+                + truth.b_di * m_di[k]
+                + x
+                + eps;
         }
         let mean_rest = rest.iter().sum::<f64>() / nt as f64;
         let mean_gdp = (0..nt).map(|t| gdp_real[idx(i, t, nt)]).sum::<f64>() / nt as f64;
@@ -495,7 +659,9 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
         for t in 0..nt {
             let k = idx(i, t, nt);
             let lambda = truth.yfe_per_thousand_robots * robot[k] + 0.3 * base[i].yfe.exp();
-            let draw = Poisson::new(lambda.max(1e-6)).map(|p| p.sample(&mut r)).unwrap_or(0.0) as i64;
+            let draw = Poisson::new(lambda.max(1e-6))
+                .map(|p| p.sample(&mut r))
+                .unwrap_or(0.0) as i64;
             last = last.max(draw);
             robot_firms[k] = last;
         }
@@ -517,7 +683,22 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
         }
     }
     Ok(Generated {
-        cities, years, provinces, yearbook: yb, env, co2_mt, blh, wind, dn_sum, province_energy,
-        province_employment, robot_firms, gov_index, gov_high, robot, robot_w, truth,
+        cities,
+        years,
+        provinces,
+        yearbook: yb,
+        env,
+        co2_mt,
+        blh,
+        wind,
+        dn_sum,
+        province_energy,
+        province_employment,
+        robot_firms,
+        gov_index,
+        gov_high,
+        robot,
+        robot_w,
+        truth,
     })
 }

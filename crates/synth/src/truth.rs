@@ -37,6 +37,15 @@ pub struct Truth {
     pub group_effects: Vec<(&'static str, f64)>,
 }
 
+/// A TOML float: `nan` for an empty group (TOML has no `NaN`), shortest round-trip text otherwise.
+fn toml_float(x: f64) -> String {
+    if x.is_nan() {
+        "nan".to_string()
+    } else {
+        format!("{x:?}")
+    }
+}
+
 /// Names of the controls in `delta` order.
 pub const CONTROL_NAMES: [&str; 8] = ["GDP", "PS", "FDI", "FP", "URB", "EC", "HC", "VC"];
 
@@ -52,8 +61,8 @@ impl Truth {
             a_di: 0.004,
             b_di: -1.0,
             sd_u_di: 0.004,
-            a_iu: 0.006,
-            b_iu: -0.8,
+            a_iu: 0.02,
+            b_iu: -0.3,
             sd_u_iu: 0.01,
             a_tp: 0.03,
             b_tp: -0.1,
@@ -72,32 +81,49 @@ impl Truth {
     /// TOML text (fixed order, `{:?}` floats so values round-trip exactly).
     pub fn to_toml(&self, version: &str, cities: usize, years: (i32, i32)) -> String {
         let mut s = String::new();
-        s.push_str("# True parameters of the synthetic twin's data-generating process (docs/twin.md).\n");
+        s.push_str(
+            "# True parameters of the synthetic twin's data-generating process (docs/twin.md).\n",
+        );
         s.push_str("# Units: ROBOT in thousand robots, CARBON = ln(t CO2), mediators as in docs/twin.md.\n");
         s.push_str(&format!("generator = \"robocarb-synth\"\nversion = \"{version}\"\nseed = {}\ncities = {cities}\nyears = [{}, {}]\n\n", self.seed, years.0, years.1));
         s.push_str("[carbon]\n");
         s.push_str("# exact in expectation: coefficient of ROBOT in CARBON ~ ROBOT + controls | city + year\n");
         s.push_str(&format!("beta_total = {:?}\n", self.beta_total));
         s.push_str(&format!("beta_direct_base = {:?}\n", self.beta_direct_base));
-        s.push_str(&format!("indirect = {:?}\n", self.a_di * self.b_di + self.a_iu * self.b_iu + self.a_tp * self.b_tp));
+        s.push_str(&format!(
+            "indirect = {:?}\n",
+            self.a_di * self.b_di + self.a_iu * self.b_iu + self.a_tp * self.b_tp
+        ));
         s.push_str(&format!("gamma_linear = {:?}\ngamma_quadratic = {:?}\nrho_eps = {:?}\nsd_eps_innovation = {:?}\nco2_per_gdp_t_per_10k_yuan = {:?}\n\n", self.gamma_linear, self.gamma_quadratic, self.rho_eps, self.sd_eps_innovation, self.co2_per_gdp));
         s.push_str("[controls]\n");
         for (name, d) in CONTROL_NAMES.iter().zip(self.delta) {
             s.push_str(&format!("{name} = {d:?}\n"));
         }
         s.push_str("\n[heterogeneity]\n# shifts of the direct ROBOT effect (exact for the latent city slopes)\n");
-        s.push_str(&format!("resource_based = {:?}\nsmart_city_pilot = {:?}\ngov_business_low = {:?}\n\n", self.h_resource, self.h_pilot, self.h_gov_low));
+        s.push_str(&format!(
+            "resource_based = {:?}\nsmart_city_pilot = {:?}\ngov_business_low = {:?}\n\n",
+            self.h_resource, self.h_pilot, self.h_gov_low
+        ));
         s.push_str("[group_total_effect]\n# within-variance-weighted mean total effect per Table 9 group (approximate target of split-sample FE)\n");
         for (g, v) in &self.group_effects {
-            s.push_str(&format!("{g} = {v:?}\n"));
+            s.push_str(&format!("{g} = {}\n", toml_float(*v)));
         }
         s.push_str("\n[mediators]\n# m = a * ROBOT_w + u, u ~ N(0, sd^2); CARBON += b * m\n");
         s.push_str("# DI: exact (DI = emp_ict / emp_tertiary = city base + m). IU, TP: directional only.\n");
-        for (k, a, b, sd) in [("DI", self.a_di, self.b_di, self.sd_u_di), ("IU", self.a_iu, self.b_iu, self.sd_u_iu), ("TP", self.a_tp, self.b_tp, self.sd_u_tp)] {
-            s.push_str(&format!("{k} = {{ a = {a:?}, b = {b:?}, sd_u = {sd:?} }}\n"));
+        for (k, a, b, sd) in [
+            ("DI", self.a_di, self.b_di, self.sd_u_di),
+            ("IU", self.a_iu, self.b_iu, self.sd_u_iu),
+            ("TP", self.a_tp, self.b_tp, self.sd_u_tp),
+        ] {
+            s.push_str(&format!(
+                "{k} = {{ a = {a:?}, b = {b:?}, sd_u = {sd:?} }}\n"
+            ));
         }
         s.push_str("\n[instrument]\n# YFE_it = max(YFE_i,t-1, Poisson(k * ROBOT_it + 0.3 exp(v_i))), v_i ~ N(0, 0.8^2); excluded from CARBON\n");
-        s.push_str(&format!("yfe_per_thousand_robots = {:?}\n", self.yfe_per_thousand_robots));
+        s.push_str(&format!(
+            "yfe_per_thousand_robots = {:?}\n",
+            self.yfe_per_thousand_robots
+        ));
         s
     }
 }

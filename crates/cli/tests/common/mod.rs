@@ -11,7 +11,10 @@ pub struct Project {
 }
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -44,7 +47,10 @@ impl Project {
 
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_robocarb"));
-        c.current_dir(self.dir.path()).args(args).env_remove("ROBOCARB_CODE_SALT").env("RUST_LOG", "warn");
+        c.current_dir(self.dir.path())
+            .args(args)
+            .env_remove("ROBOCARB_CODE_SALT")
+            .env("RUST_LOG", "warn");
         c
     }
 
@@ -76,8 +82,12 @@ impl Project {
         args.extend_from_slice(extra);
         let v = self.json(&args);
         let list = |k: &str| -> Vec<String> {
-            let mut l: Vec<String> =
-                v[k].as_array().expect(k).iter().map(|s| s.as_str().expect("name").to_string()).collect();
+            let mut l: Vec<String> = v[k]
+                .as_array()
+                .expect(k)
+                .iter()
+                .map(|s| s.as_str().expect("name").to_string())
+                .collect();
             l.sort();
             l
         };
@@ -113,13 +123,19 @@ impl Project {
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
             collect(root, &p, out);
         } else {
-            let rel = p.strip_prefix(root).expect("prefix").to_string_lossy().into_owned();
+            let rel = p
+                .strip_prefix(root)
+                .expect("prefix")
+                .to_string_lossy()
+                .into_owned();
             // The published report carries this run's timings; everything else must match exactly.
             if rel != "report.html" {
                 out.push((rel, std::fs::read(&p).expect("read")));
@@ -133,7 +149,9 @@ pub fn downstream(project: &Project, start: &[&str]) -> Vec<String> {
     let text = project.ok(&["dag", "--format", "text"]);
     let mut edges: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
-        let Some((head, inputs)) = line.split_once(" <- ") else { continue };
+        let Some((head, inputs)) = line.split_once(" <- ") else {
+            continue;
+        };
         let node = head.split_whitespace().next().expect("node").to_string();
         for inp in inputs.split(", ") {
             if let Some((_, target)) = inp.split_once('=') {

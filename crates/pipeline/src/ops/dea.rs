@@ -3,7 +3,7 @@
 //! index), and `tfp` (the index per city-year, with TP = TC / TE).
 
 use super::{frame_in, op_err, param_str, table_in, FnOp, UpstreamNames, NODE};
-use robocarb_dag::{OpError, Outputs, PartitionPlan, Params, SlotKind, TaskContext};
+use robocarb_dag::{OpError, Outputs, Params, PartitionPlan, SlotKind, TaskContext};
 use robocarb_dea::{DeaData, ProgramStatus, Returns, Score, ScoreKind};
 use robocarb_panel::{Column, Frame};
 use std::collections::BTreeMap;
@@ -17,11 +17,21 @@ pub static DEA_INPUTS: FnOp = FnOp::new(
     "dea_inputs",
     &["ingest", "dea", "panel"],
     GLUE,
-    &[("yearbook", NODE, true), ("environment", NODE, true), ("cities", NODE, true)],
+    &[
+        ("yearbook", NODE, true),
+        ("environment", NODE, true),
+        ("cities", NODE, true),
+    ],
     run_dea_inputs,
 );
-pub static DEA_FRONTIER: FnOp =
-    FnOp::new("dea_frontier", &["dea", "panel"], GLUE, &[("inputs", NODE, true)], run_frontier).partitioned(plan_frontier);
+pub static DEA_FRONTIER: FnOp = FnOp::new(
+    "dea_frontier",
+    &["dea", "panel"],
+    GLUE,
+    &[("inputs", NODE, true)],
+    run_frontier,
+)
+.partitioned(plan_frontier);
 pub static DEA_ML: FnOp = FnOp::new(
     "dea_ml",
     &["dea", "panel"],
@@ -30,12 +40,22 @@ pub static DEA_ML: FnOp = FnOp::new(
     run_ml,
 )
 .partitioned(plan_ml);
-pub static TFP: FnOp = FnOp::new("tfp", &["dea", "panel"], GLUE, &[("ml", NODE, true), ("frontier", NODE, true)], run_tfp);
+pub static TFP: FnOp = FnOp::new(
+    "tfp",
+    &["dea", "panel"],
+    GLUE,
+    &[("ml", NODE, true), ("frontier", NODE, true)],
+    run_tfp,
+);
 
 const _: SlotKind = NODE;
 
 fn years_of(names: &[String]) -> Vec<String> {
-    let mut v: Vec<String> = names.iter().filter(|n| n.len() == 4 && n.chars().all(|c| c.is_ascii_digit())).cloned().collect();
+    let mut v: Vec<String> = names
+        .iter()
+        .filter(|n| n.len() == 4 && n.chars().all(|c| c.is_ascii_digit()))
+        .cloned()
+        .collect();
     v.sort();
     v
 }
@@ -44,7 +64,9 @@ fn returns(ctx: &TaskContext<'_>) -> Result<Returns, OpError> {
     match param_str(ctx, "returns")? {
         "vrs" => Ok(Returns::Vrs),
         "crs" => Ok(Returns::Crs),
-        other => Err(OpError::new(format!("returns must be \"vrs\" or \"crs\", not \"{other}\""))),
+        other => Err(OpError::new(format!(
+            "returns must be \"vrs\" or \"crs\", not \"{other}\""
+        ))),
     }
 }
 
@@ -61,7 +83,9 @@ fn run_dea_inputs(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     };
     let adapted = robocarb_ingest::dea_inputs(&parts).map_err(|e| OpError::new(e.to_string()))?;
     let frame = adapted.frame;
-    let frame = frame.sort_by(&["year", "city_code"]).map_err(op_err("sorting DEA inputs"))?;
+    let frame = frame
+        .sort_by(&["year", "city_code"])
+        .map_err(op_err("sorting DEA inputs"))?;
     // The zero-data rule pools every year (min positive value of the variable / 100), so it is
     // applied here, before the data are split by year.
     let years: Vec<i64> = frame.i64("year").map_err(op_err("dea_inputs"))?.to_vec();
@@ -73,9 +97,14 @@ fn run_dea_inputs(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         let mask: Vec<bool> = years.iter().map(|v| v == y).collect();
         let part = frame.filter(&mask).map_err(op_err("dea_inputs"))?;
         periods.push(to_dea(&part, *y)?);
-        codes_by_year.push(part.str("city_code").map_err(op_err("dea_inputs"))?.to_vec());
+        codes_by_year.push(
+            part.str("city_code")
+                .map_err(op_err("dea_inputs"))?
+                .to_vec(),
+        );
     }
-    let (replaced, report) = robocarb_dea::replace_zeros(&periods).map_err(op_err("zero-data rule"))?;
+    let (replaced, report) =
+        robocarb_dea::replace_zeros(&periods).map_err(op_err("zero-data rule"))?;
     let mut out = Outputs::new();
     let mut all = Frame::new();
     let mut all_rows: Vec<(String, i64, [f64; 7])> = Vec::new();
@@ -96,10 +125,24 @@ fn run_dea_inputs(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         }
     }
     all_rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    all.push("city_code", Column::Str(all_rows.iter().map(|r| r.0.clone()).collect())).map_err(op_err("dea_inputs"))?;
-    all.push("year", Column::I64(all_rows.iter().map(|r| r.1).collect())).map_err(op_err("dea_inputs"))?;
-    for (k, name) in VARS_IN.iter().chain(&VARS_GOOD).chain(&VARS_BAD).enumerate() {
-        all.push(*name, Column::F64(all_rows.iter().map(|r| r.2[k]).collect())).map_err(op_err("dea_inputs"))?;
+    all.push(
+        "city_code",
+        Column::Str(all_rows.iter().map(|r| r.0.clone()).collect()),
+    )
+    .map_err(op_err("dea_inputs"))?;
+    all.push("year", Column::I64(all_rows.iter().map(|r| r.1).collect()))
+        .map_err(op_err("dea_inputs"))?;
+    for (k, name) in VARS_IN
+        .iter()
+        .chain(&VARS_GOOD)
+        .chain(&VARS_BAD)
+        .enumerate()
+    {
+        all.push(
+            *name,
+            Column::F64(all_rows.iter().map(|r| r.2[k]).collect()),
+        )
+        .map_err(op_err("dea_inputs"))?;
     }
     out.insert("table".into(), all.encode());
     let summary = serde_json::json!({
@@ -109,14 +152,20 @@ fn run_dea_inputs(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         "variables": VARS_IN.iter().chain(&VARS_GOOD).chain(&VARS_BAD).collect::<Vec<_>>(),
         "rule": "a zero is replaced by min(positive values of the variable over all years) / 100 (deaR convention)",
     });
-    out.insert("validation.json".into(), serde_json::to_vec_pretty(&summary).map_err(op_err("json"))?);
+    out.insert(
+        "validation.json".into(),
+        serde_json::to_vec_pretty(&summary).map_err(op_err("json"))?,
+    );
     Ok(out)
 }
 
 fn to_dea(f: &Frame, year: i64) -> Result<DeaData, OpError> {
     let codes = f.str("city_code").map_err(op_err("dea_inputs"))?;
     let get = |names: &[&str]| -> Result<Vec<Vec<f64>>, OpError> {
-        let cols: Vec<&[f64]> = names.iter().map(|n| f.f64(n).map_err(op_err("dea_inputs"))).collect::<Result<_, _>>()?;
+        let cols: Vec<&[f64]> = names
+            .iter()
+            .map(|n| f.f64(n).map_err(op_err("dea_inputs")))
+            .collect::<Result<_, _>>()?;
         (0..f.nrows())
             .map(|j| {
                 names
@@ -137,21 +186,30 @@ fn to_dea(f: &Frame, year: i64) -> Result<DeaData, OpError> {
             })
             .collect()
     };
-    Ok(DeaData { inputs: get(&VARS_IN)?, good: get(&VARS_GOOD)?, bad: get(&VARS_BAD)? })
+    Ok(DeaData {
+        inputs: get(&VARS_IN)?,
+        good: get(&VARS_GOOD)?,
+        bad: get(&VARS_BAD)?,
+    })
 }
 
 fn from_dea(codes: &[String], year: i64, d: &DeaData) -> Result<Frame, OpError> {
     let mut f = Frame::new();
-    f.push("city_code", Column::Str(codes.to_vec())).map_err(op_err("dea"))?;
-    f.push("year", Column::I64(vec![year; codes.len()])).map_err(op_err("dea"))?;
+    f.push("city_code", Column::Str(codes.to_vec()))
+        .map_err(op_err("dea"))?;
+    f.push("year", Column::I64(vec![year; codes.len()]))
+        .map_err(op_err("dea"))?;
     for (k, n) in VARS_IN.iter().enumerate() {
-        f.push(*n, Column::F64(d.inputs.iter().map(|r| r[k]).collect())).map_err(op_err("dea"))?;
+        f.push(*n, Column::F64(d.inputs.iter().map(|r| r[k]).collect()))
+            .map_err(op_err("dea"))?;
     }
     for (k, n) in VARS_GOOD.iter().enumerate() {
-        f.push(*n, Column::F64(d.good.iter().map(|r| r[k]).collect())).map_err(op_err("dea"))?;
+        f.push(*n, Column::F64(d.good.iter().map(|r| r[k]).collect()))
+            .map_err(op_err("dea"))?;
     }
     for (k, n) in VARS_BAD.iter().enumerate() {
-        f.push(*n, Column::F64(d.bad.iter().map(|r| r[k]).collect())).map_err(op_err("dea"))?;
+        f.push(*n, Column::F64(d.bad.iter().map(|r| r[k]).collect()))
+            .map_err(op_err("dea"))?;
     }
     Ok(f)
 }
@@ -161,7 +219,10 @@ fn plan_frontier(_p: &Params, up: &UpstreamNames) -> Result<Option<Vec<Partition
     Ok(Some(
         years
             .into_iter()
-            .map(|y| PartitionPlan { key: y.clone(), reads: BTreeMap::from([("inputs".to_string(), vec![y])]) })
+            .map(|y| PartitionPlan {
+                key: y.clone(),
+                reads: BTreeMap::from([("inputs".to_string(), vec![y])]),
+            })
             .collect(),
     ))
 }
@@ -175,7 +236,10 @@ fn plan_ml(_p: &Params, up: &UpstreamNames) -> Result<Option<Vec<PartitionPlan>>
                 key: format!("{}-{}", w[0], w[1]),
                 reads: BTreeMap::from([
                     ("inputs".to_string(), vec![w[0].clone(), w[1].clone()]),
-                    ("frontier".to_string(), vec![format!("{}/scores", w[0]), format!("{}/scores", w[1])]),
+                    (
+                        "frontier".to_string(),
+                        vec![format!("{}/scores", w[0]), format!("{}/scores", w[1])],
+                    ),
                 ]),
             })
             .collect(),
@@ -187,12 +251,15 @@ fn progress_fn<'a>(ctx: &'a TaskContext<'_>) -> impl Fn(usize, usize) + Sync + '
 }
 
 fn run_frontier(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
-    let year = ctx.partition.ok_or_else(|| OpError::new("dea_frontier runs per year"))?;
+    let year = ctx
+        .partition
+        .ok_or_else(|| OpError::new("dea_frontier runs per year"))?;
     let f = frame_in(ctx, "inputs", year)?;
     let y: i64 = year.parse().map_err(op_err("year"))?;
     let data = to_dea(&f, y)?;
     let progress = progress_fn(ctx);
-    let scores = robocarb_dea::frontier_scores(&data, returns(ctx)?, Some(&progress)).map_err(op_err(&format!("DEA {year}")))?;
+    let scores = robocarb_dea::frontier_scores(&data, returns(ctx)?, Some(&progress))
+        .map_err(op_err(&format!("DEA {year}")))?;
     let codes = f.str("city_code").map_err(op_err("dea"))?;
     let mut out = Outputs::new();
     out.insert("scores".into(), scores_frame(codes, y, &scores)?.encode());
@@ -218,16 +285,50 @@ fn status_parse(s: &str) -> ProgramStatus {
 fn scores_frame(codes: &[String], year: i64, scores: &[Score]) -> Result<Frame, OpError> {
     let mut f = Frame::new();
     let e = op_err("scores");
-    f.push("city_code", Column::Str(codes.to_vec())).map_err(op_err("scores"))?;
-    f.push("year", Column::I64(vec![year; codes.len()])).map_err(op_err("scores"))?;
-    f.push("score", Column::F64(scores.iter().map(|s| s.value.unwrap_or(f64::NAN)).collect())).map_err(op_err("scores"))?;
-    f.push("super", Column::I64(scores.iter().map(|s| i64::from(s.kind == ScoreKind::Super)).collect()))
+    f.push("city_code", Column::Str(codes.to_vec()))
         .map_err(op_err("scores"))?;
-    f.push("sbm_status", Column::Str(scores.iter().map(|s| status_str(s.sbm).to_string()).collect()))
+    f.push("year", Column::I64(vec![year; codes.len()]))
         .map_err(op_err("scores"))?;
-    f.push("super_status", Column::Str(scores.iter().map(|s| status_str(s.super_sbm).to_string()).collect()))
-        .map_err(op_err("scores"))?;
-    f.push("infeasible", Column::I64(scores.iter().map(|s| i64::from(s.infeasible)).collect())).map_err(e)?;
+    f.push(
+        "score",
+        Column::F64(scores.iter().map(|s| s.value.unwrap_or(f64::NAN)).collect()),
+    )
+    .map_err(op_err("scores"))?;
+    f.push(
+        "super",
+        Column::I64(
+            scores
+                .iter()
+                .map(|s| i64::from(s.kind == ScoreKind::Super))
+                .collect(),
+        ),
+    )
+    .map_err(op_err("scores"))?;
+    f.push(
+        "sbm_status",
+        Column::Str(
+            scores
+                .iter()
+                .map(|s| status_str(s.sbm).to_string())
+                .collect(),
+        ),
+    )
+    .map_err(op_err("scores"))?;
+    f.push(
+        "super_status",
+        Column::Str(
+            scores
+                .iter()
+                .map(|s| status_str(s.super_sbm).to_string())
+                .collect(),
+        ),
+    )
+    .map_err(op_err("scores"))?;
+    f.push(
+        "infeasible",
+        Column::I64(scores.iter().map(|s| i64::from(s.infeasible)).collect()),
+    )
+    .map_err(e)?;
     Ok(f)
 }
 
@@ -241,8 +342,16 @@ fn scores_from(f: &Frame) -> Result<(Vec<String>, Vec<Score>), OpError> {
     let inf = f.i64("infeasible").map_err(e())?;
     let scores = (0..codes.len())
         .map(|j| Score {
-            value: if score[j].is_nan() { None } else { Some(score[j]) },
-            kind: if sup[j] == 1 { ScoreKind::Super } else { ScoreKind::Plain },
+            value: if score[j].is_nan() {
+                None
+            } else {
+                Some(score[j])
+            },
+            kind: if sup[j] == 1 {
+                ScoreKind::Super
+            } else {
+                ScoreKind::Plain
+            },
             sbm: status_parse(&s1[j]),
             super_sbm: status_parse(&s2[j]),
             infeasible: inf[j] == 1,
@@ -253,9 +362,16 @@ fn scores_from(f: &Frame) -> Result<(Vec<String>, Vec<Score>), OpError> {
 }
 
 fn run_ml(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
-    let key = ctx.partition.ok_or_else(|| OpError::new("dea_ml runs per pair of years"))?;
-    let (y0, y1) = key.split_once('-').ok_or_else(|| OpError::new(format!("bad pair `{key}`")))?;
-    let (t0, t1): (i64, i64) = (y0.parse().map_err(op_err("year"))?, y1.parse().map_err(op_err("year"))?);
+    let key = ctx
+        .partition
+        .ok_or_else(|| OpError::new("dea_ml runs per pair of years"))?;
+    let (y0, y1) = key
+        .split_once('-')
+        .ok_or_else(|| OpError::new(format!("bad pair `{key}`")))?;
+    let (t0, t1): (i64, i64) = (
+        y0.parse().map_err(op_err("year"))?,
+        y1.parse().map_err(op_err("year"))?,
+    );
     let f0 = frame_in(ctx, "inputs", y0)?;
     let f1 = frame_in(ctx, "inputs", y1)?;
     let c0 = f0.str("city_code").map_err(op_err("dea"))?;
@@ -272,8 +388,10 @@ fn run_ml(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let d0 = to_dea(&f0, t0)?;
     let d1 = to_dea(&f1, t1)?;
     let progress = progress_fn(ctx);
-    let cross = robocarb_dea::cross_scores(&d0, &d1, returns(ctx)?, Some(&progress)).map_err(op_err(&format!("DEA {key}")))?;
-    let rows = robocarb_dea::combine_pair(&own0, &own1, &cross).map_err(op_err(&format!("DEA {key}")))?;
+    let cross = robocarb_dea::cross_scores(&d0, &d1, returns(ctx)?, Some(&progress))
+        .map_err(op_err(&format!("DEA {key}")))?;
+    let rows =
+        robocarb_dea::combine_pair(&own0, &own1, &cross).map_err(op_err(&format!("DEA {key}")))?;
     let n = rows.len();
     let val = |s: &Option<Score>| s.as_ref().and_then(|s| s.value).unwrap_or(f64::NAN);
     let opt = |v: Option<f64>| v.unwrap_or(f64::NAN);
@@ -281,15 +399,47 @@ fn run_ml(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let e = || op_err("ml");
     f.push("city_code", Column::Str(c1.to_vec())).map_err(e())?;
     f.push("year", Column::I64(vec![t1; n])).map_err(e())?;
-    f.push("ML", Column::F64(rows.iter().map(|r| opt(r.ml)).collect())).map_err(e())?;
-    f.push("TE", Column::F64(rows.iter().map(|r| opt(r.te)).collect())).map_err(e())?;
-    f.push("TC", Column::F64(rows.iter().map(|r| opt(r.tc)).collect())).map_err(e())?;
-    f.push("TP", Column::F64(rows.iter().map(|r| opt(r.tp)).collect())).map_err(e())?;
-    f.push("eff_f0_d0", Column::F64(rows.iter().map(|r| r.e_f0_d0.value.unwrap_or(f64::NAN)).collect())).map_err(e())?;
-    f.push("eff_f0_d1", Column::F64(rows.iter().map(|r| val(&r.e_f0_d1)).collect())).map_err(e())?;
-    f.push("eff_f1_d0", Column::F64(rows.iter().map(|r| val(&r.e_f1_d0)).collect())).map_err(e())?;
-    f.push("eff_f1_d1", Column::F64(rows.iter().map(|r| r.e_f1_d1.value.unwrap_or(f64::NAN)).collect())).map_err(e())?;
-    f.push("infeasible", Column::I64(rows.iter().map(|r| i64::from(r.infeasible)).collect())).map_err(e())?;
+    f.push("ML", Column::F64(rows.iter().map(|r| opt(r.ml)).collect()))
+        .map_err(e())?;
+    f.push("TE", Column::F64(rows.iter().map(|r| opt(r.te)).collect()))
+        .map_err(e())?;
+    f.push("TC", Column::F64(rows.iter().map(|r| opt(r.tc)).collect()))
+        .map_err(e())?;
+    f.push("TP", Column::F64(rows.iter().map(|r| opt(r.tp)).collect()))
+        .map_err(e())?;
+    f.push(
+        "eff_f0_d0",
+        Column::F64(
+            rows.iter()
+                .map(|r| r.e_f0_d0.value.unwrap_or(f64::NAN))
+                .collect(),
+        ),
+    )
+    .map_err(e())?;
+    f.push(
+        "eff_f0_d1",
+        Column::F64(rows.iter().map(|r| val(&r.e_f0_d1)).collect()),
+    )
+    .map_err(e())?;
+    f.push(
+        "eff_f1_d0",
+        Column::F64(rows.iter().map(|r| val(&r.e_f1_d0)).collect()),
+    )
+    .map_err(e())?;
+    f.push(
+        "eff_f1_d1",
+        Column::F64(
+            rows.iter()
+                .map(|r| r.e_f1_d1.value.unwrap_or(f64::NAN))
+                .collect(),
+        ),
+    )
+    .map_err(e())?;
+    f.push(
+        "infeasible",
+        Column::I64(rows.iter().map(|r| i64::from(r.infeasible)).collect()),
+    )
+    .map_err(e())?;
     let mut out = Outputs::new();
     out.insert("index".into(), f.encode());
     Ok(out)
@@ -306,7 +456,11 @@ fn run_tfp(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
             parts.push(Frame::decode(bytes).map_err(op_err(name))?);
         }
     }
-    let first_year = frontier.keys().filter_map(|k| k.strip_suffix("/scores")).min().map(str::to_string);
+    let first_year = frontier
+        .keys()
+        .filter_map(|k| k.strip_suffix("/scores"))
+        .min()
+        .map(str::to_string);
     let mut rows: Vec<(String, i64, [f64; 8], i64, i64)> = Vec::new();
     if let Some(y) = &first_year {
         let f = Frame::decode(&frontier[&format!("{y}/scores")]).map_err(op_err("frontier"))?;
@@ -314,17 +468,32 @@ fn run_tfp(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         let year: i64 = y.parse().map_err(op_err("year"))?;
         for (c, s) in codes.iter().zip(&scores) {
             let own = s.value.unwrap_or(f64::NAN);
-            rows.push((c.clone(), year, [1.0, 1.0, 1.0, 1.0, f64::NAN, f64::NAN, f64::NAN, own], i64::from(s.infeasible), 1));
+            rows.push((
+                c.clone(),
+                year,
+                [1.0, 1.0, 1.0, 1.0, f64::NAN, f64::NAN, f64::NAN, own],
+                i64::from(s.infeasible),
+                1,
+            ));
         }
     }
     for f in &parts {
         let e = || op_err("tfp");
         let codes = f.str("city_code").map_err(e())?;
         let years = f.i64("year").map_err(e())?;
-        let cols: Vec<&[f64]> = ["ML", "TE", "TC", "TP", "eff_f0_d0", "eff_f0_d1", "eff_f1_d0", "eff_f1_d1"]
-            .iter()
-            .map(|n| f.f64(n).map_err(e()))
-            .collect::<Result<_, _>>()?;
+        let cols: Vec<&[f64]> = [
+            "ML",
+            "TE",
+            "TC",
+            "TP",
+            "eff_f0_d0",
+            "eff_f0_d1",
+            "eff_f1_d0",
+            "eff_f1_d1",
+        ]
+        .iter()
+        .map(|n| f.f64(n).map_err(e()))
+        .collect::<Result<_, _>>()?;
         let inf = f.i64("infeasible").map_err(e())?;
         for j in 0..codes.len() {
             let mut v = [0.0; 8];
@@ -337,13 +506,41 @@ fn run_tfp(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let mut out_f = Frame::new();
     let e = || op_err("tfp");
-    out_f.push("city_code", Column::Str(rows.iter().map(|r| r.0.clone()).collect())).map_err(e())?;
-    out_f.push("year", Column::I64(rows.iter().map(|r| r.1).collect())).map_err(e())?;
-    for (k, n) in ["ML", "TE", "TC", "TP", "eff_f0_d0", "eff_f0_d1", "eff_f1_d0", "eff_f1_d1"].iter().enumerate() {
-        out_f.push(*n, Column::F64(rows.iter().map(|r| r.2[k]).collect())).map_err(e())?;
+    out_f
+        .push(
+            "city_code",
+            Column::Str(rows.iter().map(|r| r.0.clone()).collect()),
+        )
+        .map_err(e())?;
+    out_f
+        .push("year", Column::I64(rows.iter().map(|r| r.1).collect()))
+        .map_err(e())?;
+    for (k, n) in [
+        "ML",
+        "TE",
+        "TC",
+        "TP",
+        "eff_f0_d0",
+        "eff_f0_d1",
+        "eff_f1_d0",
+        "eff_f1_d1",
+    ]
+    .iter()
+    .enumerate()
+    {
+        out_f
+            .push(*n, Column::F64(rows.iter().map(|r| r.2[k]).collect()))
+            .map_err(e())?;
     }
-    out_f.push("infeasible", Column::I64(rows.iter().map(|r| r.3).collect())).map_err(e())?;
-    out_f.push("base_year", Column::I64(rows.iter().map(|r| r.4).collect())).map_err(e())?;
+    out_f
+        .push(
+            "infeasible",
+            Column::I64(rows.iter().map(|r| r.3).collect()),
+        )
+        .map_err(e())?;
+    out_f
+        .push("base_year", Column::I64(rows.iter().map(|r| r.4).collect()))
+        .map_err(e())?;
     let infeasible = rows.iter().filter(|r| r.3 == 1).count();
     let mut out = Outputs::new();
     out.insert("table".into(), out_f.encode());

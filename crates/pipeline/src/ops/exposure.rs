@@ -4,7 +4,10 @@
 use super::tables::render_outputs;
 use super::{frame_in, op_err, table_in, FnOp, NODE};
 use robocarb_dag::{OpError, Outputs, TaskContext};
-use robocarb_exposure::{city_exposure, group_stocks, CityWeight, Classification, ConcordanceRow, IfrStock, ProvinceEmployment};
+use robocarb_exposure::{
+    city_exposure, group_stocks, CityWeight, Classification, ConcordanceRow, IfrStock,
+    ProvinceEmployment,
+};
 use robocarb_panel::{Column, Frame};
 use robocarb_report::{compare_robots, published, RobotTable, RobotYear, TABLE1_INDUSTRIES};
 use std::collections::BTreeMap;
@@ -15,10 +18,21 @@ pub static ROBOT_EXPOSURE: FnOp = FnOp::new(
     "robot_exposure",
     &["exposure", "panel"],
     GLUE,
-    &[("ifr", NODE, true), ("employment", NODE, true), ("yearbook", NODE, true), ("cities", NODE, true)],
+    &[
+        ("ifr", NODE, true),
+        ("employment", NODE, true),
+        ("yearbook", NODE, true),
+        ("cities", NODE, true),
+    ],
     run_exposure,
 );
-pub static TABLE1: FnOp = FnOp::new("table1", &["exposure", "report", "panel"], GLUE, &[("ifr", NODE, true)], run_table1);
+pub static TABLE1: FnOp = FnOp::new(
+    "table1",
+    &["exposure", "report", "panel"],
+    GLUE,
+    &[("ifr", NODE, true)],
+    run_table1,
+);
 
 /// `gbt2002` / `gbt2011`, also spelled as in yearbooks (`GB/T 4754-2002`).
 fn classification(s: &str) -> Result<Classification, OpError> {
@@ -38,7 +52,11 @@ fn ifr_inputs(ctx: &TaskContext<'_>) -> Result<(Vec<IfrStock>, Vec<ConcordanceRo
     let years = ifr.i64("year").map_err(e())?;
     let units = ifr.f64("operational_stock").map_err(e())?;
     let stocks = (0..ifr.nrows())
-        .map(|i| IfrStock { ifr_code: codes[i].clone(), year: years[i] as i32, units: units[i] })
+        .map(|i| IfrStock {
+            ifr_code: codes[i].clone(),
+            year: years[i] as i32,
+            units: units[i],
+        })
         .collect();
     let conc = frame_in(ctx, "ifr", "concordance")?;
     let e = || op_err("IFR concordance");
@@ -99,12 +117,18 @@ fn run_exposure(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     // Missing weights are interpolated within each city first (no extrapolation).
     let weights_frame = {
         let mut f = Frame::new();
-        f.push("city_code", Column::Str(codes.to_vec())).map_err(e())?;
+        f.push("city_code", Column::Str(codes.to_vec()))
+            .map_err(e())?;
         f.push("year", Column::I64(years.to_vec())).map_err(e())?;
-        f.push("emp_manufacturing", Column::F64(mfg.to_vec())).map_err(e())?;
-        f.push("above_scale_firms", Column::F64(firms.to_vec())).map_err(e())?;
-        let (filled, _) = robocarb_ingest::interpolate_within_city(&f, &["emp_manufacturing", "above_scale_firms"])
-            .map_err(|e| OpError::new(e.to_string()))?;
+        f.push("emp_manufacturing", Column::F64(mfg.to_vec()))
+            .map_err(e())?;
+        f.push("above_scale_firms", Column::F64(firms.to_vec()))
+            .map_err(e())?;
+        let (filled, _) = robocarb_ingest::interpolate_within_city(
+            &f,
+            &["emp_manufacturing", "above_scale_firms"],
+        )
+        .map_err(|e| OpError::new(e.to_string()))?;
         filled
     };
     let mfg = weights_frame.f64("emp_manufacturing").map_err(e())?;
@@ -112,7 +136,10 @@ fn run_exposure(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let mut weights = Vec::with_capacity(codes.len());
     for i in 0..codes.len() {
         let province = province_of.get(codes[i].as_str()).ok_or_else(|| {
-            OpError::new(format!("yearbook city {} is not in the city list, so its province is unknown", codes[i]))
+            OpError::new(format!(
+                "yearbook city {} is not in the city list, so its province is unknown",
+                codes[i]
+            ))
         })?;
         if !mfg[i].is_finite() || !firms[i].is_finite() {
             return Err(OpError::new(format!(
@@ -128,15 +155,37 @@ fn run_exposure(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
             above_scale_firms: firms[i],
         });
     }
-    let ex = city_exposure(&stocks, &concordance, &employment, &weights).map_err(|e| OpError::new(format!("robot exposure: {e}")))?;
+    let ex = city_exposure(&stocks, &concordance, &employment, &weights)
+        .map_err(|e| OpError::new(format!("robot exposure: {e}")))?;
     let mut f = Frame::new();
     let e = || op_err("exposure");
-    f.push("city_code", Column::Str(ex.iter().map(|r| r.city_code.clone()).collect())).map_err(e())?;
-    f.push("year", Column::I64(ex.iter().map(|r| i64::from(r.year)).collect())).map_err(e())?;
-    f.push("ROBOT", Column::F64(ex.iter().map(|r| r.robot).collect())).map_err(e())?;
-    f.push("ROBOT_R", Column::F64(ex.iter().map(|r| r.robot_r).collect())).map_err(e())?;
-    f.push("province_code", Column::Str(ex.iter().map(|r| r.province.clone()).collect())).map_err(e())?;
-    f.push("province_robots", Column::F64(ex.iter().map(|r| r.province_robots).collect())).map_err(e())?;
+    f.push(
+        "city_code",
+        Column::Str(ex.iter().map(|r| r.city_code.clone()).collect()),
+    )
+    .map_err(e())?;
+    f.push(
+        "year",
+        Column::I64(ex.iter().map(|r| i64::from(r.year)).collect()),
+    )
+    .map_err(e())?;
+    f.push("ROBOT", Column::F64(ex.iter().map(|r| r.robot).collect()))
+        .map_err(e())?;
+    f.push(
+        "ROBOT_R",
+        Column::F64(ex.iter().map(|r| r.robot_r).collect()),
+    )
+    .map_err(e())?;
+    f.push(
+        "province_code",
+        Column::Str(ex.iter().map(|r| r.province.clone()).collect()),
+    )
+    .map_err(e())?;
+    f.push(
+        "province_robots",
+        Column::F64(ex.iter().map(|r| r.province_robots).collect()),
+    )
+    .map_err(e())?;
     let mut out = Outputs::new();
     out.insert("table".into(), f.encode());
     Ok(out)
@@ -144,7 +193,8 @@ fn run_exposure(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
 
 fn run_table1(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let (stocks, concordance) = ifr_inputs(ctx)?;
-    let groups = group_stocks(&stocks, &concordance).map_err(|e| OpError::new(format!("table1: {e}")))?;
+    let groups =
+        group_stocks(&stocks, &concordance).map_err(|e| OpError::new(format!("table1: {e}")))?;
     let mut years = Vec::new();
     for year in [2006, 2011, 2012, 2019] {
         let rows: Vec<_> = groups.iter().filter(|g| g.year == year).collect();

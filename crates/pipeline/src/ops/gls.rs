@@ -21,16 +21,29 @@ fn dummy_design(data: &PanelData) -> Result<DummyDesign, OpError> {
     let n = data.n();
     let mut names: Vec<String> = vec!["ROBOT".into()];
     names.extend(CONTROLS.iter().map(|s| s.to_string()));
-    let mut cols: Vec<Vec<f64>> = names.iter().map(|n| data.col(n).map(|c| c.to_vec())).collect::<Result<_, _>>()?;
+    let mut cols: Vec<Vec<f64>> = names
+        .iter()
+        .map(|n| data.col(n).map(|c| c.to_vec()))
+        .collect::<Result<_, _>>()?;
     let n_city = data.city.iter().max().map(|m| *m as usize + 1).unwrap_or(0);
     let n_year = data.year.iter().max().map(|m| *m as usize + 1).unwrap_or(0);
     for c in 1..n_city {
         names.push(format!("city_{}", c));
-        cols.push(data.city.iter().map(|&v| f64::from(u8::from(v as usize == c))).collect());
+        cols.push(
+            data.city
+                .iter()
+                .map(|&v| f64::from(u8::from(v as usize == c)))
+                .collect(),
+        );
     }
     for t in 1..n_year {
         names.push(format!("year_{}", t));
-        cols.push(data.year.iter().map(|&v| f64::from(u8::from(v as usize == t))).collect());
+        cols.push(
+            data.year
+                .iter()
+                .map(|&v| f64::from(u8::from(v as usize == t)))
+                .collect(),
+        );
     }
     names.push("_cons".into());
     cols.push(vec![1.0; n]);
@@ -39,14 +52,35 @@ fn dummy_design(data: &PanelData) -> Result<DummyDesign, OpError> {
     Ok(DummyDesign { names, x, time })
 }
 
-fn column(label: &str, estimator: &str, names: &[String], b: &[f64], se: &[f64], z: &[f64], p: &[f64], n: usize) -> ColumnDoc {
+fn column(
+    label: &str,
+    estimator: &str,
+    names: &[String],
+    b: &[f64],
+    se: &[f64],
+    z: &[f64],
+    p: &[f64],
+    n: usize,
+) -> ColumnDoc {
     let mut coefs = BTreeMap::new();
     for (i, name) in names.iter().enumerate() {
         if name.starts_with("city_") || name.starts_with("year_") {
             continue;
         }
-        let key = if name == "_cons" { "const".to_string() } else { name.clone() };
-        coefs.insert(key, CoefDoc { b: b[i], se: se[i], stat: z[i], p: p[i] });
+        let key = if name == "_cons" {
+            "const".to_string()
+        } else {
+            name.clone()
+        };
+        coefs.insert(
+            key,
+            CoefDoc {
+                b: b[i],
+                se: se[i],
+                stat: z[i],
+                p: p[i],
+            },
+        );
     }
     ColumnDoc {
         label: label.into(),
@@ -68,8 +102,15 @@ fn column(label: &str, estimator: &str, names: &[String], b: &[f64], se: &[f64],
 pub fn fgls_column(data: &PanelData, label: &str) -> Result<ColumnDoc, OpError> {
     let d = dummy_design(data)?;
     let y = data.col("CARBON")?;
-    let reg = PanelRegression { y, x: d.x.as_ref(), names: &d.names, panel: &data.city, time: &d.time };
-    let r = xtgls(&reg, &GlsOptions::hetero_ar1()).map_err(op_err("FGLS (xtgls panels(hetero) corr(ar1))"))?;
+    let reg = PanelRegression {
+        y,
+        x: d.x.as_ref(),
+        names: &d.names,
+        panel: &data.city,
+        time: &d.time,
+    };
+    let r = xtgls(&reg, &GlsOptions::hetero_ar1())
+        .map_err(op_err("FGLS (xtgls panels(hetero) corr(ar1))"))?;
     let mut col = column(label, "fgls", &r.names, &r.b, &r.se, &r.z, &r.p, r.n);
     col.extra.insert("wald_chi2".into(), r.wald_chi2);
     col.extra.insert("wald_df".into(), r.wald_df as f64);
@@ -82,7 +123,13 @@ pub fn fgls_column(data: &PanelData, label: &str) -> Result<ColumnDoc, OpError> 
 pub fn pcse_column(data: &PanelData, label: &str) -> Result<ColumnDoc, OpError> {
     let d = dummy_design(data)?;
     let y = data.col("CARBON")?;
-    let reg = PanelRegression { y, x: d.x.as_ref(), names: &d.names, panel: &data.city, time: &d.time };
+    let reg = PanelRegression {
+        y,
+        x: d.x.as_ref(),
+        names: &d.names,
+        panel: &data.city,
+        time: &d.time,
+    };
     let r = xtpcse(&reg, &PcseOptions::default()).map_err(op_err("PCSE (xtpcse)"))?;
     let mut col = column(label, "pcse", &r.names, &r.b, &r.se, &r.z, &r.p, r.n);
     col.extra.insert("wald_chi2".into(), r.wald_chi2);

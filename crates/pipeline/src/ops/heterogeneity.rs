@@ -18,14 +18,26 @@ pub const SPLITS: [(&str, &str, &str); 3] = [
 pub fn split_columns(data: &PanelData, reps: usize, seed: u64) -> Result<Vec<ColumnDoc>, OpError> {
     let mut columns = Vec::new();
     let labels = ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"];
-    let controls: Vec<&[f64]> = CONTROLS.iter().map(|c| data.col(c)).collect::<Result<_, _>>()?;
+    let controls: Vec<&[f64]> = CONTROLS
+        .iter()
+        .map(|c| data.col(c))
+        .collect::<Result<_, _>>()?;
     for (k, (flag, yes, no)) in SPLITS.iter().enumerate() {
         let group = data.flag(flag)?;
         let mut pair = Vec::new();
-        for (in_group, sample, label) in [(true, *yes, labels[2 * k]), (false, *no, labels[2 * k + 1])] {
+        for (in_group, sample, label) in
+            [(true, *yes, labels[2 * k]), (false, *no, labels[2 * k + 1])]
+        {
             let mask: Vec<bool> = group.iter().map(|g| *g == in_group).collect();
             let sub = data.subset(&mask)?;
-            let spec = Spec { label, dep: "CARBON", regressors: vec!["ROBOT"], year_fe: true, controls: true, sample };
+            let spec = Spec {
+                label,
+                dep: "CARBON",
+                regressors: vec!["ROBOT"],
+                year_fe: true,
+                controls: true,
+                sample,
+            };
             pair.push(ols_column(&spec, &fit(&sub, &spec)?));
         }
         let mut x: Vec<(&str, &[f64])> = vec![("ROBOT", data.col("ROBOT")?)];
@@ -38,8 +50,12 @@ pub fn split_columns(data: &PanelData, reps: usize, seed: u64) -> Result<Vec<Col
             cluster: &data.city,
             group: &group,
         };
-        let opts = GroupDiffOptions { permutations: Draws::Seeded { reps, seed }, ..Default::default() };
-        let r = group_difference(&input, &opts).map_err(op_err(&format!("group difference by {flag}")))?;
+        let opts = GroupDiffOptions {
+            permutations: Draws::Seeded { reps, seed },
+            ..Default::default()
+        };
+        let r = group_difference(&input, &opts)
+            .map_err(op_err(&format!("group difference by {flag}")))?;
         let extra = &mut pair[0].extra;
         if let Some(perm) = &r.permutation {
             extra.insert("diff_p".into(), perm.p);

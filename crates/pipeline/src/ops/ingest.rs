@@ -8,32 +8,77 @@ use robocarb_ingest::{read_source, Adapted, CityIndex, ColumnMap, Encoding, Read
 const CRATES: &[&str] = &["ingest", "panel"];
 const GLUE: &str = "ops/ingest.rs";
 
-pub static READ_CITIES: FnOp =
-    FnOp::new("read_cities", CRATES, GLUE, &[("list", SRC, true), ("crosswalk", SRC, false)], run_cities);
-pub static READ_IFR: FnOp =
-    FnOp::new("read_ifr", CRATES, GLUE, &[("stocks", SRC, true), ("concordance", SRC, true)], run_ifr);
-pub static READ_PROVINCE_EMPLOYMENT: FnOp =
-    FnOp::new("read_province_employment", CRATES, GLUE, &[("file", SRC, true)], run_employment);
+pub static READ_CITIES: FnOp = FnOp::new(
+    "read_cities",
+    CRATES,
+    GLUE,
+    &[("list", SRC, true), ("crosswalk", SRC, false)],
+    run_cities,
+);
+pub static READ_IFR: FnOp = FnOp::new(
+    "read_ifr",
+    CRATES,
+    GLUE,
+    &[("stocks", SRC, true), ("concordance", SRC, true)],
+    run_ifr,
+);
+pub static READ_PROVINCE_EMPLOYMENT: FnOp = FnOp::new(
+    "read_province_employment",
+    CRATES,
+    GLUE,
+    &[("file", SRC, true)],
+    run_employment,
+);
 pub static READ_CITY_YEARBOOK: FnOp = FnOp::new(
     "read_city_yearbook",
     CRATES,
     GLUE,
-    &[("file", SRC, true), ("columns", SRC, false), ("cities", NODE, true)],
+    &[
+        ("file", SRC, true),
+        ("columns", SRC, false),
+        ("cities", NODE, true),
+    ],
     run_yearbook,
 );
 pub static READ_CITY_ENVIRONMENT: FnOp = FnOp::new(
     "read_city_environment",
     CRATES,
     GLUE,
-    &[("file", SRC, true), ("columns", SRC, false), ("cities", NODE, true)],
+    &[
+        ("file", SRC, true),
+        ("columns", SRC, false),
+        ("cities", NODE, true),
+    ],
     run_environment,
 );
-pub static READ_CEADS_CITY: FnOp =
-    FnOp::new("read_ceads_city", CRATES, GLUE, &[("file", SRC, true), ("cities", NODE, true)], run_ceads);
-pub static READ_VENTILATION: FnOp = FnOp::new("read_ventilation", CRATES, GLUE, &[("file", SRC, true)], run_ventilation);
-pub static READ_ENERGY: FnOp =
-    FnOp::new("read_energy", CRATES, GLUE, &[("lights", SRC, true), ("province", SRC, true)], run_energy);
-pub static READ_ROBOT_FIRMS: FnOp = FnOp::new("read_robot_firms", CRATES, GLUE, &[("file", SRC, true)], run_firms);
+pub static READ_CEADS_CITY: FnOp = FnOp::new(
+    "read_ceads_city",
+    CRATES,
+    GLUE,
+    &[("file", SRC, true), ("cities", NODE, true)],
+    run_ceads,
+);
+pub static READ_VENTILATION: FnOp = FnOp::new(
+    "read_ventilation",
+    CRATES,
+    GLUE,
+    &[("file", SRC, true)],
+    run_ventilation,
+);
+pub static READ_ENERGY: FnOp = FnOp::new(
+    "read_energy",
+    CRATES,
+    GLUE,
+    &[("lights", SRC, true), ("province", SRC, true)],
+    run_energy,
+);
+pub static READ_ROBOT_FIRMS: FnOp = FnOp::new(
+    "read_robot_firms",
+    CRATES,
+    GLUE,
+    &[("file", SRC, true)],
+    run_firms,
+);
 pub static READ_ATTRIBUTES: FnOp = FnOp::new(
     "read_attributes",
     CRATES,
@@ -69,7 +114,11 @@ fn read(src: &SourceInput, source: Source, base: ReadOptions<'_>) -> Result<Adap
 fn put(out: &mut Outputs, name: &str, a: &Adapted) -> Result<(), OpError> {
     out.insert(name.to_string(), a.frame.encode());
     let report = serde_json::to_vec_pretty(&a.report).map_err(op_err("validation report"))?;
-    let vname = if name == "table" { "validation.json".to_string() } else { format!("{name}.validation.json") };
+    let vname = if name == "table" {
+        "validation.json".to_string()
+    } else {
+        format!("{name}.validation.json")
+    };
     out.insert(vname, report);
     Ok(())
 }
@@ -97,15 +146,25 @@ fn column_map(ctx: &TaskContext<'_>) -> Result<Option<ColumnMap>, OpError> {
         return Ok(None);
     }
     let src = ctx.source("columns")?;
-    ColumnMap::from_path(&src.path).map(Some).map_err(|e| OpError::new(e.to_string()))
+    ColumnMap::from_path(&src.path)
+        .map(Some)
+        .map_err(|e| OpError::new(e.to_string()))
 }
 
 fn run_cities(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let mut out = Outputs::new();
-    let list = read(ctx.source("list")?, Source::CityList, ReadOptions::default())?;
+    let list = read(
+        ctx.source("list")?,
+        Source::CityList,
+        ReadOptions::default(),
+    )?;
     put(&mut out, "table", &list)?;
     if ctx.has_input("crosswalk") {
-        let cw = read(ctx.source("crosswalk")?, Source::Crosswalk, ReadOptions::default())?;
+        let cw = read(
+            ctx.source("crosswalk")?,
+            Source::Crosswalk,
+            ReadOptions::default(),
+        )?;
         put(&mut out, "crosswalk", &cw)?;
     }
     Ok(out)
@@ -113,9 +172,17 @@ fn run_cities(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
 
 fn run_ifr(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let mut out = Outputs::new();
-    let stocks = read(ctx.source("stocks")?, Source::IfrStocks, ReadOptions::default())?;
+    let stocks = read(
+        ctx.source("stocks")?,
+        Source::IfrStocks,
+        ReadOptions::default(),
+    )?;
     put(&mut out, "table", &stocks)?;
-    let conc = read(ctx.source("concordance")?, Source::Concordance, ReadOptions::default())?;
+    let conc = read(
+        ctx.source("concordance")?,
+        Source::Concordance,
+        ReadOptions::default(),
+    )?;
     put(&mut out, "concordance", &conc)?;
     Ok(out)
 }
@@ -127,7 +194,11 @@ fn run_employment(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
 fn run_yearbook(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let cities = city_index(ctx)?;
     let map = column_map(ctx)?;
-    let opts = ReadOptions { cities: Some(&cities), column_map: map.as_ref(), ..Default::default() };
+    let opts = ReadOptions {
+        cities: Some(&cities),
+        column_map: map.as_ref(),
+        ..Default::default()
+    };
     let a = read(ctx.source("file")?, Source::CityYearbook, opts)?;
     let mut out = Outputs::new();
     put(&mut out, "table", &a)?;
@@ -137,7 +208,11 @@ fn run_yearbook(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
 fn run_environment(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let cities = city_index(ctx)?;
     let map = column_map(ctx)?;
-    let opts = ReadOptions { cities: Some(&cities), column_map: map.as_ref(), ..Default::default() };
+    let opts = ReadOptions {
+        cities: Some(&cities),
+        column_map: map.as_ref(),
+        ..Default::default()
+    };
     let a = read(ctx.source("file")?, Source::CityEnvironment, opts)?;
     let mut out = Outputs::new();
     put(&mut out, "table", &a)?;
@@ -146,7 +221,10 @@ fn run_environment(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
 
 fn run_ceads(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let cities = city_index(ctx)?;
-    let opts = ReadOptions { cities: Some(&cities), ..Default::default() };
+    let opts = ReadOptions {
+        cities: Some(&cities),
+        ..Default::default()
+    };
     let a = read(ctx.source("file")?, Source::CeadsCity, opts)?;
     let mut out = Outputs::new();
     put(&mut out, "table", &a)?;
@@ -159,9 +237,17 @@ fn run_ventilation(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
 
 fn run_energy(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let mut out = Outputs::new();
-    let lights = read(ctx.source("lights")?, Source::NightLights, ReadOptions::default())?;
+    let lights = read(
+        ctx.source("lights")?,
+        Source::NightLights,
+        ReadOptions::default(),
+    )?;
     put(&mut out, "night_lights", &lights)?;
-    let prov = read(ctx.source("province")?, Source::ProvinceEnergy, ReadOptions::default())?;
+    let prov = read(
+        ctx.source("province")?,
+        Source::ProvinceEnergy,
+        ReadOptions::default(),
+    )?;
     put(&mut out, "province_energy", &prov)?;
     Ok(out)
 }
@@ -180,7 +266,10 @@ fn run_attributes(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         ("plan", Source::PlanCities, "plan_cities"),
     ] {
         if ctx.has_input(slot) {
-            let opts = ReadOptions { cities: Some(&cities), ..Default::default() };
+            let opts = ReadOptions {
+                cities: Some(&cities),
+                ..Default::default()
+            };
             let a = read(ctx.source(slot)?, source, opts)?;
             put(&mut out, name, &a)?;
         }

@@ -11,7 +11,14 @@ use std::collections::BTreeMap;
 
 pub fn iv_columns(data: &PanelData) -> Result<Vec<ColumnDoc>, OpError> {
     // First stage as its own regression, to report every coefficient as the paper does.
-    let fs_spec = Spec { label: "First stage", dep: "ROBOT", regressors: vec!["YFE"], year_fe: true, controls: true, sample: "all" };
+    let fs_spec = Spec {
+        label: "First stage",
+        dep: "ROBOT",
+        regressors: vec!["YFE"],
+        year_fe: true,
+        controls: true,
+        sample: "all",
+    };
     let fs = fit(data, &fs_spec)?;
     let mut first = ols_column(&fs_spec, &fs);
     first.estimator = "iv_first".into();
@@ -19,18 +26,36 @@ pub fn iv_columns(data: &PanelData) -> Result<Vec<ColumnDoc>, OpError> {
     let y = data.col("CARBON")?;
     let robot = data.col("ROBOT")?;
     let yfe = data.col("YFE")?;
-    let controls: Vec<&[f64]> = CONTROLS.iter().map(|c| data.col(c)).collect::<Result<_, _>>()?;
-    let mut d = IvDesign::new(y).endogenous("ROBOT", robot).instrument("YFE", yfe);
+    let controls: Vec<&[f64]> = CONTROLS
+        .iter()
+        .map(|c| data.col(c))
+        .collect::<Result<_, _>>()?;
+    let mut d = IvDesign::new(y)
+        .endogenous("ROBOT", robot)
+        .instrument("YFE", yfe);
     for (name, col) in CONTROLS.iter().zip(&controls) {
         d = d.exogenous(name, col);
     }
     d = d.absorb(&data.city).absorb(&data.year);
-    let r = iv_fe(&d, Vce::Cluster(&data.city)).map_err(op_err("2SLS (CARBON on ROBOT instrumented by YFE)"))?;
+    let r = iv_fe(&d, Vce::Cluster(&data.city))
+        .map_err(op_err("2SLS (CARBON on ROBOT instrumented by YFE)"))?;
 
     let mut coefs = BTreeMap::new();
     for (i, name) in r.names.iter().enumerate() {
-        let key = if name == "_cons" { "const".to_string() } else { name.clone() };
-        coefs.insert(key, CoefDoc { b: r.b[i], se: r.se[i], stat: r.t[i], p: r.p[i] });
+        let key = if name == "_cons" {
+            "const".to_string()
+        } else {
+            name.clone()
+        };
+        coefs.insert(
+            key,
+            CoefDoc {
+                b: r.b[i],
+                se: r.se[i],
+                stat: r.t[i],
+                p: r.p[i],
+            },
+        );
     }
     let mut extra = BTreeMap::new();
     extra.insert("cragg_donald_f".to_string(), r.cragg_donald_f);
@@ -42,7 +67,9 @@ pub fn iv_columns(data: &PanelData) -> Result<Vec<ColumnDoc>, OpError> {
         first.extra.insert("partial_f".to_string(), fs.partial_f);
         first.extra.insert("partial_r2".to_string(), fs.partial_r2);
     }
-    first.extra.insert("cragg_donald_f".to_string(), r.cragg_donald_f);
+    first
+        .extra
+        .insert("cragg_donald_f".to_string(), r.cragg_donald_f);
     if let Some(sy) = &r.stock_yogo {
         if let Ok(v) = serde_json::to_value(sy) {
             if let Some(obj) = v.as_object() {

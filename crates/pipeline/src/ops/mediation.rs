@@ -9,26 +9,60 @@ use robocarb_report::ColumnDoc;
 
 pub const MEDIATORS: [&str; 3] = ["TP", "IU", "DI"];
 
-pub fn mediation_columns(data: &PanelData, reps: usize, seed: u64) -> Result<Vec<ColumnDoc>, OpError> {
-    let base = Spec { label: "(1)", dep: "CARBON", regressors: vec!["ROBOT"], year_fe: true, controls: true, sample: "all" };
+pub fn mediation_columns(
+    data: &PanelData,
+    reps: usize,
+    seed: u64,
+) -> Result<Vec<ColumnDoc>, OpError> {
+    let base = Spec {
+        label: "(1)",
+        dep: "CARBON",
+        regressors: vec!["ROBOT"],
+        year_fe: true,
+        controls: true,
+        sample: "all",
+    };
     let mut columns = vec![ols_column(&base, &fit(data, &base)?)];
-    let controls: Vec<&[f64]> = CONTROLS.iter().map(|c| data.col(c)).collect::<Result<_, _>>()?;
+    let controls: Vec<&[f64]> = CONTROLS
+        .iter()
+        .map(|c| data.col(c))
+        .collect::<Result<_, _>>()?;
     let labels = ["(2)", "(3)", "(4)", "(5)", "(6)", "(7)"];
     for (k, m) in MEDIATORS.iter().enumerate() {
-        let a_spec = Spec { label: labels[2 * k], dep: m, regressors: vec!["ROBOT"], year_fe: true, controls: true, sample: "all" };
-        let b_spec =
-            Spec { label: labels[2 * k + 1], dep: "CARBON", regressors: vec!["ROBOT", m], year_fe: true, controls: true, sample: "all" };
+        let a_spec = Spec {
+            label: labels[2 * k],
+            dep: m,
+            regressors: vec!["ROBOT"],
+            year_fe: true,
+            controls: true,
+            sample: "all",
+        };
+        let b_spec = Spec {
+            label: labels[2 * k + 1],
+            dep: "CARBON",
+            regressors: vec!["ROBOT", m],
+            year_fe: true,
+            controls: true,
+            sample: "all",
+        };
         columns.push(ols_column(&a_spec, &fit(data, &a_spec)?));
         let mut outcome = ols_column(&b_spec, &fit(data, &b_spec)?);
         let input = MediationInput {
             y: data.col("CARBON")?,
             x: ("ROBOT", data.col("ROBOT")?),
             m: (m, data.col(m)?),
-            controls: CONTROLS.iter().copied().zip(controls.iter().copied()).collect(),
+            controls: CONTROLS
+                .iter()
+                .copied()
+                .zip(controls.iter().copied())
+                .collect(),
             fe: vec![&data.city, &data.year],
             cluster: &data.city,
         };
-        let opts = MediationOptions { draws: Draws::Seeded { reps, seed }, ..Default::default() };
+        let opts = MediationOptions {
+            draws: Draws::Seeded { reps, seed },
+            ..Default::default()
+        };
         let r = mediation(&input, &opts).map_err(op_err(&format!("mediation through {m}")))?;
         let x = &mut outcome.extra;
         x.insert("indirect_ab".into(), r.indirect);

@@ -13,7 +13,9 @@ pub mod report;
 pub mod tables;
 
 use crate::fingerprint::fingerprint;
-use robocarb_dag::{OpError, Operation, Outputs, PartitionPlan, Params, SlotKind, SlotSpec, TaskContext};
+use robocarb_dag::{
+    OpError, Operation, Outputs, Params, PartitionPlan, SlotKind, SlotSpec, TaskContext,
+};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -44,7 +46,16 @@ impl FnOp {
         slots: &'static [(&'static str, SlotKind, bool)],
         run: RunFn,
     ) -> Self {
-        FnOp { name, crates, glue, slots, schema_version: 1, run, plan: None, fingerprint: OnceLock::new() }
+        FnOp {
+            name,
+            crates,
+            glue,
+            slots,
+            schema_version: 1,
+            run,
+            plan: None,
+            fingerprint: OnceLock::new(),
+        }
     }
 
     pub const fn partitioned(mut self, plan: PlanFn) -> Self {
@@ -58,15 +69,28 @@ impl Operation for FnOp {
         self.name
     }
     fn code_fingerprint(&self) -> String {
-        self.fingerprint.get_or_init(|| fingerprint(self.crates, self.glue)).clone()
+        self.fingerprint
+            .get_or_init(|| fingerprint(self.crates, self.glue))
+            .clone()
     }
     fn schema_version(&self) -> u32 {
         self.schema_version
     }
     fn slots(&self) -> Vec<SlotSpec> {
-        self.slots.iter().map(|&(name, kind, required)| SlotSpec { name, kind, required }).collect()
+        self.slots
+            .iter()
+            .map(|&(name, kind, required)| SlotSpec {
+                name,
+                kind,
+                required,
+            })
+            .collect()
     }
-    fn partitions(&self, params: &Params, upstream: &UpstreamNames) -> Result<Option<Vec<PartitionPlan>>, OpError> {
+    fn partitions(
+        &self,
+        params: &Params,
+        upstream: &UpstreamNames,
+    ) -> Result<Option<Vec<PartitionPlan>>, OpError> {
         match self.plan {
             Some(p) => p(params, upstream),
             None => Ok(None),
@@ -82,9 +106,14 @@ pub const SRC: SlotKind = SlotKind::Source;
 pub const NODE: SlotKind = SlotKind::Node;
 
 /// Decode the table output `output` of the node bound to `slot`.
-pub fn frame_in(ctx: &TaskContext<'_>, slot: &str, output: &str) -> Result<robocarb_panel::Frame, OpError> {
+pub fn frame_in(
+    ctx: &TaskContext<'_>,
+    slot: &str,
+    output: &str,
+) -> Result<robocarb_panel::Frame, OpError> {
     let bytes = ctx.node_output(slot, output)?;
-    robocarb_panel::Frame::decode(bytes).map_err(|e| OpError::new(format!("input `{slot}` output `{output}`: {e}")))
+    robocarb_panel::Frame::decode(bytes)
+        .map_err(|e| OpError::new(format!("input `{slot}` output `{output}`: {e}")))
 }
 
 /// The main table of the node bound to `slot`.
@@ -96,28 +125,40 @@ pub fn param_f64(ctx: &TaskContext<'_>, name: &str) -> Result<f64, OpError> {
     match ctx.params.get(name) {
         Some(robocarb_dag::ParamValue::Float(v)) => Ok(*v),
         Some(robocarb_dag::ParamValue::Int(v)) => Ok(*v as f64),
-        _ => Err(OpError::new(format!("node `{}`: parameter `{name}` missing or not a number", ctx.node))),
+        _ => Err(OpError::new(format!(
+            "node `{}`: parameter `{name}` missing or not a number",
+            ctx.node
+        ))),
     }
 }
 
 pub fn param_i64(ctx: &TaskContext<'_>, name: &str) -> Result<i64, OpError> {
     match ctx.params.get(name) {
         Some(robocarb_dag::ParamValue::Int(v)) => Ok(*v),
-        _ => Err(OpError::new(format!("node `{}`: parameter `{name}` missing or not an integer", ctx.node))),
+        _ => Err(OpError::new(format!(
+            "node `{}`: parameter `{name}` missing or not an integer",
+            ctx.node
+        ))),
     }
 }
 
 pub fn param_str<'a>(ctx: &'a TaskContext<'_>, name: &str) -> Result<&'a str, OpError> {
     match ctx.params.get(name) {
         Some(robocarb_dag::ParamValue::Str(v)) => Ok(v),
-        _ => Err(OpError::new(format!("node `{}`: parameter `{name}` missing or not a string", ctx.node))),
+        _ => Err(OpError::new(format!(
+            "node `{}`: parameter `{name}` missing or not a string",
+            ctx.node
+        ))),
     }
 }
 
 pub fn param_bool(ctx: &TaskContext<'_>, name: &str) -> Result<bool, OpError> {
     match ctx.params.get(name) {
         Some(robocarb_dag::ParamValue::Bool(v)) => Ok(*v),
-        _ => Err(OpError::new(format!("node `{}`: parameter `{name}` missing or not a boolean", ctx.node))),
+        _ => Err(OpError::new(format!(
+            "node `{}`: parameter `{name}` missing or not a boolean",
+            ctx.node
+        ))),
     }
 }
 

@@ -77,11 +77,17 @@ fn run_panel(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         plan_cities: opt_named(ctx, "attributes", "plan_cities")?,
         exposure: opt_table(ctx, "exposure")?,
         tfp: opt_table(ctx, "tfp")?,
-        options: PanelOptions { winsor: Some((lower, upper)), ..Default::default() },
+        options: PanelOptions {
+            winsor: Some((lower, upper)),
+            ..Default::default()
+        },
     };
     let adapted = build_panel(&parts).map_err(|e| OpError::new(e.to_string()))?;
     let mut out = Outputs::new();
     out.insert("table".into(), adapted.frame.encode());
-    out.insert("validation.json".into(), serde_json::to_vec_pretty(&adapted.report).map_err(op_err("validation report"))?);
+    out.insert(
+        "validation.json".into(),
+        serde_json::to_vec_pretty(&adapted.report).map_err(op_err("validation report"))?,
+    );
     Ok(out)
 }

@@ -5,7 +5,8 @@
 use super::{op_err, table_in, FnOp, NODE};
 use robocarb_dag::{ContentHash, OpError, Outputs, TaskContext};
 use robocarb_report::{
-    html_report, DescriptiveTable, ProvinceRobots, Provenance, ReportInput, RobotTable, TableDoc, TfpYearMeans,
+    html_report, DescriptiveTable, Provenance, ProvinceRobots, ReportInput, RobotTable, TableDoc,
+    TfpYearMeans,
 };
 use std::collections::BTreeMap;
 
@@ -29,7 +30,10 @@ pub static REPORT: FnOp = FnOp::new(
     run_report,
 );
 
-fn json_in<T: serde::de::DeserializeOwned>(ctx: &TaskContext<'_>, slot: &str) -> Result<T, OpError> {
+fn json_in<T: serde::de::DeserializeOwned>(
+    ctx: &TaskContext<'_>,
+    slot: &str,
+) -> Result<T, OpError> {
     let bytes = ctx.node_output(slot, &format!("{slot}.json"))?;
     serde_json::from_slice(bytes).map_err(op_err(&format!("{slot}.json")))
 }
@@ -65,7 +69,10 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let panel = table_in(ctx, "panel")?;
     let years = panel.i64("year").map_err(op_err("panel"))?;
     let robot = panel.f64("ROBOT").map_err(op_err("panel"))?;
-    let robot_by_year = by_year(years, robot).into_iter().map(|(y, v)| (y as i32, v)).collect();
+    let robot_by_year = by_year(years, robot)
+        .into_iter()
+        .map(|(y, v)| (y as i32, v))
+        .collect();
     let mut tfp_by_year = Vec::new();
     if ctx.has_input("tfp") {
         let tfp = table_in(ctx, "tfp")?;
@@ -95,7 +102,10 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
                     m.insert(prov[i].clone(), units[i]);
                 }
             }
-            province_robots = Some(ProvinceRobots { year: last as i32, stocks: m.into_iter().collect() });
+            province_robots = Some(ProvinceRobots {
+                year: last as i32,
+                stocks: m.into_iter().collect(),
+            });
         }
     }
     let mut input_hashes = Vec::new();
@@ -103,7 +113,10 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         if let robocarb_dag::SlotValue::Node { node, outputs } = v {
             for (name, bytes) in outputs {
                 if name.ends_with(".json") || name == "table" {
-                    input_hashes.push((format!("{slot} <- {node}/{name}"), ContentHash::of(bytes).short()));
+                    input_hashes.push((
+                        format!("{slot} <- {node}/{name}"),
+                        ContentHash::of(bytes).short(),
+                    ));
                 }
             }
         }
@@ -140,6 +153,9 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     };
     let mut out = Outputs::new();
     out.insert("report.html".into(), html_report(&input).into_bytes());
-    out.insert("report_input.json".into(), serde_json::to_vec_pretty(&input).map_err(op_err("report input"))?);
+    out.insert(
+        "report_input.json".into(),
+        serde_json::to_vec_pretty(&input).map_err(op_err("report input"))?,
+    );
     Ok(out)
 }

@@ -4,7 +4,10 @@ use super::{op_err, param_i64, table_in, FnOp, NODE};
 use robocarb_dag::{OpError, Outputs, TaskContext};
 use robocarb_estimate::{ols_fe, Design, OlsResult, Vce};
 use robocarb_panel::Frame;
-use robocarb_report::{compare_descriptive, compare_regression, published, render, CoefDoc, ColumnDoc, Comparison, Format, ReportTable, TableDoc};
+use robocarb_report::{
+    compare_descriptive, compare_regression, published, render, CoefDoc, ColumnDoc, Comparison,
+    Format, ReportTable, TableDoc,
+};
 use std::collections::BTreeMap;
 
 /// The paper's control variables, in its order.
@@ -38,14 +41,28 @@ impl PanelData {
         let mut uniq_codes: Vec<&String> = codes.iter().collect();
         uniq_codes.sort();
         uniq_codes.dedup();
-        let code_ix: BTreeMap<&String, u32> = uniq_codes.iter().enumerate().map(|(i, c)| (*c, i as u32)).collect();
+        let code_ix: BTreeMap<&String, u32> = uniq_codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*c, i as u32))
+            .collect();
         let mut uniq_years = years.clone();
         uniq_years.sort_unstable();
         uniq_years.dedup();
-        let year_ix: BTreeMap<i64, u32> = uniq_years.iter().enumerate().map(|(i, y)| (*y, i as u32)).collect();
+        let year_ix: BTreeMap<i64, u32> = uniq_years
+            .iter()
+            .enumerate()
+            .map(|(i, y)| (*y, i as u32))
+            .collect();
         let city = codes.iter().map(|c| code_ix[c]).collect();
         let year = years.iter().map(|y| year_ix[y]).collect();
-        Ok(PanelData { city, year, city_codes: codes, years, frame })
+        Ok(PanelData {
+            city,
+            year,
+            city_codes: codes,
+            years,
+            frame,
+        })
     }
 
     pub fn col(&self, name: &str) -> Result<&[f64], OpError> {
@@ -87,7 +104,10 @@ pub fn fit(data: &PanelData, spec: &Spec) -> Result<OlsResult, OpError> {
     if spec.controls {
         names.extend(CONTROLS);
     }
-    let cols: Vec<&[f64]> = names.iter().map(|n| data.col(n)).collect::<Result<_, _>>()?;
+    let cols: Vec<&[f64]> = names
+        .iter()
+        .map(|n| data.col(n))
+        .collect::<Result<_, _>>()?;
     let mut d = Design::new(y);
     for (n, c) in names.iter().zip(&cols) {
         d = d.regressor(n, c);
@@ -96,19 +116,39 @@ pub fn fit(data: &PanelData, spec: &Spec) -> Result<OlsResult, OpError> {
     if spec.year_fe {
         d = d.absorb(&data.year);
     }
-    ols_fe(&d, Vce::Cluster(&data.city)).map_err(op_err(&format!("column {} ({} on {})", spec.label, spec.dep, names.join(", "))))
+    ols_fe(&d, Vce::Cluster(&data.city)).map_err(op_err(&format!(
+        "column {} ({} on {})",
+        spec.label,
+        spec.dep,
+        names.join(", ")
+    )))
 }
 
 /// The table column for an OLS-FE fit.
 pub fn ols_column(spec: &Spec, r: &OlsResult) -> ColumnDoc {
     let mut coefs = BTreeMap::new();
     for (i, name) in r.names.iter().enumerate() {
-        let key = if name == "_cons" { "const".to_string() } else { name.clone() };
-        coefs.insert(key, CoefDoc { b: r.b[i], se: r.se[i], stat: r.t[i], p: r.p[i] });
+        let key = if name == "_cons" {
+            "const".to_string()
+        } else {
+            name.clone()
+        };
+        coefs.insert(
+            key,
+            CoefDoc {
+                b: r.b[i],
+                se: r.se[i],
+                stat: r.t[i],
+                p: r.p[i],
+            },
+        );
     }
     let mut extra = BTreeMap::new();
     if r.singletons_dropped > 0 {
-        extra.insert("singletons_dropped".to_string(), r.singletons_dropped as f64);
+        extra.insert(
+            "singletons_dropped".to_string(),
+            r.singletons_dropped as f64,
+        );
     }
     ColumnDoc {
         label: spec.label.to_string(),
@@ -122,7 +162,11 @@ pub fn ols_column(spec: &Spec, r: &OlsResult) -> ColumnDoc {
         stat_kind: "t".into(),
         coefs,
         extra,
-        fe: if spec.year_fe { vec!["city".into(), "year".into()] } else { vec!["city".into()] },
+        fe: if spec.year_fe {
+            vec!["city".into(), "year".into()]
+        } else {
+            vec!["city".into()]
+        },
         controls: spec.controls,
     }
 }
@@ -139,7 +183,11 @@ pub fn rows(first: &[&str], controls: bool) -> Vec<String> {
 
 /// Render a table in every format, plus its comparison with the paper, as the node's outputs
 /// (`tableN.json`, `.md`, `.tex`, `.csv`, `.html`, and `tableN_vs_paper.md|.csv|.json`).
-pub fn render_outputs<T: ReportTable>(name: &str, table: &T, comparison: Option<Comparison>) -> Result<Outputs, OpError> {
+pub fn render_outputs<T: ReportTable>(
+    name: &str,
+    table: &T,
+    comparison: Option<Comparison>,
+) -> Result<Outputs, OpError> {
     let mut out = Outputs::new();
     for format in Format::ALL {
         let text = render(table, format).map_err(op_err(&format!("rendering {name}")))?;
@@ -147,8 +195,12 @@ pub fn render_outputs<T: ReportTable>(name: &str, table: &T, comparison: Option<
     }
     if let Some(cmp) = comparison {
         for format in [Format::Markdown, Format::Csv, Format::Json] {
-            let text = render(&cmp, format).map_err(op_err(&format!("rendering {name} vs paper")))?;
-            out.insert(format!("{name}_vs_paper.{}", format.extension()), text.into_bytes());
+            let text =
+                render(&cmp, format).map_err(op_err(&format!("rendering {name} vs paper")))?;
+            out.insert(
+                format!("{name}_vs_paper.{}", format.extension()),
+                text.into_bytes(),
+            );
         }
     }
     Ok(out)
@@ -167,7 +219,9 @@ fn panel(ctx: &TaskContext<'_>) -> Result<PanelData, OpError> {
 
 fn run_table3(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let data = panel(ctx)?;
-    let vars = ["CARBON", "ROBOT", "GDP", "PS", "FDI", "FP", "URB", "EC", "HC", "VC"];
+    let vars = [
+        "CARBON", "ROBOT", "GDP", "PS", "FDI", "FP", "URB", "EC", "HC", "VC",
+    ];
     let mut rows = Vec::new();
     for v in vars {
         let d = robocarb_estimate::describe(data.col(v)?).map_err(op_err(v))?;
@@ -195,12 +249,43 @@ fn run_table3(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
 fn run_table4(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let data = panel(ctx)?;
     let specs = [
-        Spec { label: "(1)", dep: "CARBON", regressors: vec!["ROBOT"], year_fe: false, controls: false, sample: "all" },
-        Spec { label: "(2)", dep: "CARBON", regressors: vec!["ROBOT"], year_fe: false, controls: true, sample: "all" },
-        Spec { label: "(3)", dep: "CARBON", regressors: vec!["ROBOT"], year_fe: true, controls: false, sample: "all" },
-        Spec { label: "(4)", dep: "CARBON", regressors: vec!["ROBOT"], year_fe: true, controls: true, sample: "all" },
+        Spec {
+            label: "(1)",
+            dep: "CARBON",
+            regressors: vec!["ROBOT"],
+            year_fe: false,
+            controls: false,
+            sample: "all",
+        },
+        Spec {
+            label: "(2)",
+            dep: "CARBON",
+            regressors: vec!["ROBOT"],
+            year_fe: false,
+            controls: true,
+            sample: "all",
+        },
+        Spec {
+            label: "(3)",
+            dep: "CARBON",
+            regressors: vec!["ROBOT"],
+            year_fe: true,
+            controls: false,
+            sample: "all",
+        },
+        Spec {
+            label: "(4)",
+            dep: "CARBON",
+            regressors: vec!["ROBOT"],
+            year_fe: true,
+            controls: true,
+            sample: "all",
+        },
     ];
-    let columns = specs.iter().map(|s| fit(&data, s).map(|r| ols_column(s, &r))).collect::<Result<Vec<_>, _>>()?;
+    let columns = specs
+        .iter()
+        .map(|s| fit(&data, s).map(|r| ols_column(s, &r)))
+        .collect::<Result<Vec<_>, _>>()?;
     let doc = TableDoc {
         table: "table4".into(),
         title: "Baseline: industrial robots and city CO2 emissions".into(),
@@ -217,12 +302,43 @@ fn run_table4(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
 fn run_table5(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let data = panel(ctx)?;
     let specs = [
-        Spec { label: "(1)", dep: "CARBON", regressors: vec!["ROBOT_R"], year_fe: true, controls: false, sample: "all" },
-        Spec { label: "(2)", dep: "CARBON", regressors: vec!["ROBOT_R"], year_fe: true, controls: true, sample: "all" },
-        Spec { label: "(3)", dep: "CARBON_I", regressors: vec!["ROBOT"], year_fe: true, controls: false, sample: "all" },
-        Spec { label: "(4)", dep: "CARBON_I", regressors: vec!["ROBOT"], year_fe: true, controls: true, sample: "all" },
+        Spec {
+            label: "(1)",
+            dep: "CARBON",
+            regressors: vec!["ROBOT_R"],
+            year_fe: true,
+            controls: false,
+            sample: "all",
+        },
+        Spec {
+            label: "(2)",
+            dep: "CARBON",
+            regressors: vec!["ROBOT_R"],
+            year_fe: true,
+            controls: true,
+            sample: "all",
+        },
+        Spec {
+            label: "(3)",
+            dep: "CARBON_I",
+            regressors: vec!["ROBOT"],
+            year_fe: true,
+            controls: false,
+            sample: "all",
+        },
+        Spec {
+            label: "(4)",
+            dep: "CARBON_I",
+            regressors: vec!["ROBOT"],
+            year_fe: true,
+            controls: true,
+            sample: "all",
+        },
     ];
-    let columns = specs.iter().map(|s| fit(&data, s).map(|r| ols_column(s, &r))).collect::<Result<Vec<_>, _>>()?;
+    let columns = specs
+        .iter()
+        .map(|s| fit(&data, s).map(|r| ols_column(s, &r)))
+        .collect::<Result<Vec<_>, _>>()?;
     let doc = TableDoc {
         table: "table5".into(),
         title: "Robustness: alternative exposure (ROBOT_R) and carbon intensity (CARBON_I)".into(),
@@ -238,13 +354,34 @@ fn run_table5(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
 
 fn run_table6(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let data = panel(ctx)?;
-    let keep: Vec<bool> = data.flag("municipality_or_plan")?.iter().map(|f| !f).collect();
+    let keep: Vec<bool> = data
+        .flag("municipality_or_plan")?
+        .iter()
+        .map(|f| !f)
+        .collect();
     let sub = data.subset(&keep)?;
     let specs = [
-        Spec { label: "(1)", dep: "CARBON", regressors: vec!["ROBOT"], year_fe: true, controls: false, sample: "excl_municipalities_plan" },
-        Spec { label: "(2)", dep: "CARBON", regressors: vec!["ROBOT"], year_fe: true, controls: true, sample: "excl_municipalities_plan" },
+        Spec {
+            label: "(1)",
+            dep: "CARBON",
+            regressors: vec!["ROBOT"],
+            year_fe: true,
+            controls: false,
+            sample: "excl_municipalities_plan",
+        },
+        Spec {
+            label: "(2)",
+            dep: "CARBON",
+            regressors: vec!["ROBOT"],
+            year_fe: true,
+            controls: true,
+            sample: "excl_municipalities_plan",
+        },
     ];
-    let mut columns = specs.iter().map(|s| fit(&sub, s).map(|r| ols_column(s, &r))).collect::<Result<Vec<_>, _>>()?;
+    let mut columns = specs
+        .iter()
+        .map(|s| fit(&sub, s).map(|r| ols_column(s, &r)))
+        .collect::<Result<Vec<_>, _>>()?;
     columns.push(super::gls::fgls_column(&data, "(3)")?);
     columns.push(super::gls::pcse_column(&data, "(4)")?);
     let doc = TableDoc {

@@ -1,1 +1,0 @@
-include!("/tmp/dbg_body.rs");

@@ -1,0 +1,260 @@
+//! Degenerate inputs give typed errors, never panics or NaN (xtgls and xtpcse share the checks).
+
+mod fgls_support;
+
+use faer::Mat;
+use fgls_support::{design, Design};
+use proptest::prelude::*;
+use robocarb_estimate::fgls::{xtgls, AutoCorr, GlsError, GlsOptions, GlsPanels};
+use robocarb_estimate::pcse::{xtpcse, PcseOptions};
+
+fn small() -> Design {
+    // Three panels x 4 periods, one regressor and a constant.
+    let n = 12;
+    let panel: Vec<u32> = (0..n).map(|i| (i / 4) as u32 + 1).collect();
+    let time: Vec<i32> = (0..n).map(|i| 2000 + (i % 4) as i32).collect();
+    let x1: Vec<f64> = (0..n)
+        .map(|i| ((i * 7) % 5) as f64 + 0.3 * i as f64)
+        .collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| 1.0 + 2.0 * x1[i] + ((i * 3) % 4) as f64 * 0.5)
+        .collect();
+    Design {
+        x: Mat::from_fn(n, 2, |i, j| if j == 0 { x1[i] } else { 1.0 }),
+        y,
+        names: vec!["x1".into(), "_cons".into()],
+        panel,
+        time,
+    }
+}
+
+#[test]
+fn mismatched_lengths() {
+    let mut d = small();
+    d.y.pop();
+    let err = xtgls(&d.regression(), &GlsOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, GlsError::LengthMismatch { what: "y", .. }),
+        "{err}"
+    );
+    let mut d = small();
+    d.names.pop();
+    let err = xtpcse(&d.regression(), &PcseOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, GlsError::LengthMismatch { what: "names", .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn non_finite_values() {
+    let mut d = small();
+    d.x[(5, 0)] = f64::NAN;
+    let err = xtgls(&d.regression(), &GlsOptions::default()).unwrap_err();
+    assert_eq!(
+        err,
+        GlsError::NonFinite {
+            what: "x1".into(),
+            row: 5
+        }
+    );
+    let mut d = small();
+    d.y[2] = f64::INFINITY;
+    let err = xtpcse(&d.regression(), &PcseOptions::default()).unwrap_err();
+    assert_eq!(
+        err,
+        GlsError::NonFinite {
+            what: "y".into(),
+            row: 2
+        }
+    );
+}
+
+#[test]
+fn duplicate_panel_time() {
+    let mut d = small();
+    d.time[1] = d.time[0];
+    let err = xtgls(&d.regression(), &GlsOptions::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GlsError::DuplicateKey {
+                panel: 1,
+                time: 2000
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn singular_design_names_the_collinear_column() {
+    let mut d = small();
+    let n = d.y.len();
+    let x1: Vec<f64> = (0..n).map(|i| d.x[(i, 0)]).collect();
+    d.x = Mat::from_fn(n, 3, |i, j| [x1[i], 1.0, 2.0 * x1[i] - 1.0][j]);
+    d.names.push("x1_again".into());
+    let opts = GlsOptions {
+        panels: GlsPanels::Hetero,
+        ..GlsOptions::default()
+    };
+    let err = xtgls(&d.regression(), &opts).unwrap_err();
+    assert_eq!(
+        err,
+        GlsError::Collinear {
+            name: "x1_again".into()
+        }
+    );
+    let err = xtpcse(&d.regression(), &PcseOptions::default()).unwrap_err();
+    assert_eq!(
+        err,
+        GlsError::Collinear {
+            name: "x1_again".into()
+        }
+    );
+}
+
+#[test]
+fn single_observation_panel_under_ar1() {
+    let mut d = small();
+    // Panel 3 keeps only its first period.
+    let keep: Vec<usize> = (0..d.y.len())
+        .filter(|&i| d.panel[i] != 3 || d.time[i] == 2000)
+        .collect();
+    d = d.permuted(&keep);
+    let opts = GlsOptions {
+        corr: AutoCorr::Ar1,
+        ..GlsOptions::default()
+    };
+    let err = xtgls(&d.regression(), &opts).unwrap_err();
+    assert_eq!(err, GlsError::SingletonPanel { panel: 3 });
+    // Without autocorrelation the same data are fine.
+    assert!(xtgls(&d.regression(), &GlsOptions::default()).is_ok());
+    // xtpcse, like Stata, skips a panel whose rho cannot be estimated.
+    let p = PcseOptions {
+        corr: AutoCorr::Ar1,
+        ..PcseOptions::default()
+    };
+    assert!(xtpcse(&d.regression(), &p).is_ok());
+}
+
+#[test]
+fn interior_gap_under_ar1() {
+    let d = design("synthetic_gap");
+    let err = xtgls(&d.regression(), &GlsOptions::hetero_ar1()).unwrap_err();
+    assert!(matches!(err, GlsError::TimeGap { .. }), "{err}");
+}
+
+#[test]
+fn rho_above_one_is_refused_unless_clipped() {
+    // Grunfeld has several panel rho_i > 1 (Stata would silently drop observations).
+    let d = design("grunfeld");
+    let opts = GlsOptions {
+        corr: AutoCorr::Psar1,
+        ..GlsOptions::default()
+    };
+    let err = xtgls(&d.regression(), &opts).unwrap_err();
+    assert!(
+        matches!(err, GlsError::RhoOutOfRange { panel: Some(_), rho } if rho > 1.0),
+        "{err}"
+    );
+    let clipped = GlsOptions {
+        clip_rho: true,
+        ..opts
+    };
+    let r = xtgls(&d.regression(), &clipped).expect("clipped");
+    assert!(r.rho.iter().all(|r| r.abs() <= 1.0));
+}
+
+#[test]
+fn no_common_period_for_casewise_sigma() {
+    let d = design("grunfeld");
+    // Panels 1-5 keep 1935-1944, panels 6-10 keep 1945-1954: no period has every panel.
+    let keep: Vec<usize> = (0..d.y.len())
+        .filter(|&i| (d.panel[i] <= 5) == (d.time[i] < 1945))
+        .collect();
+    let d = d.permuted(&keep);
+    let err = xtpcse(&d.regression(), &PcseOptions::default()).unwrap_err();
+    assert_eq!(err, GlsError::NoCommonPeriods);
+    let pairwise = PcseOptions {
+        pairwise: true,
+        ..PcseOptions::default()
+    };
+    match xtpcse(&d.regression(), &pairwise) {
+        Ok(r) => assert!(r.se.iter().all(|s| s.is_finite())),
+        Err(e) => assert_eq!(e, GlsError::CovarianceNotPsd),
+    }
+}
+
+#[test]
+fn perfect_fit_and_zero_variance() {
+    let mut d = small();
+    let n = d.y.len();
+    d.y = (0..n).map(|i| 3.0 - d.x[(i, 0)]).collect();
+    assert_eq!(
+        xtpcse(&d.regression(), &PcseOptions::default()).unwrap_err(),
+        GlsError::PerfectFit
+    );
+    let opts = GlsOptions {
+        panels: GlsPanels::Hetero,
+        ..GlsOptions::default()
+    };
+    assert!(matches!(
+        xtgls(&d.regression(), &opts).unwrap_err(),
+        GlsError::ZeroVariance { .. }
+    ));
+}
+
+#[test]
+fn too_few_observations_and_bad_options() {
+    let d = small().permuted(&[0, 1]);
+    assert_eq!(
+        xtgls(&d.regression(), &GlsOptions::default()).unwrap_err(),
+        GlsError::TooFewObservations { n: 2, k: 2 }
+    );
+    let d = small();
+    let opts = GlsOptions {
+        tolerance: f64::NAN,
+        ..GlsOptions::default()
+    };
+    assert!(matches!(
+        xtgls(&d.regression(), &opts).unwrap_err(),
+        GlsError::InvalidOption(_)
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Arbitrary small unbalanced panels (possibly with gaps, ties, constant columns):
+    /// every estimator returns either a typed error or finite numbers, never a panic.
+    #[test]
+    fn arbitrary_panels_never_panic_or_return_nan(
+        rows in prop::collection::vec((0u32..4, 0i32..6, -5.0f64..5.0, -5.0f64..5.0), 1..30),
+    ) {
+        let n = rows.len();
+        let d = Design {
+            y: rows.iter().map(|r| r.2 + 0.1 * r.3 * r.3).collect(),
+            x: Mat::from_fn(n, 2, |i, j| if j == 0 { rows[i].3 } else { 1.0 }),
+            names: vec!["x".into(), "_cons".into()],
+            panel: rows.iter().map(|r| r.0).collect(),
+            time: rows.iter().map(|r| r.1).collect(),
+        };
+        for corr in [AutoCorr::Independent, AutoCorr::Ar1, AutoCorr::Psar1] {
+            for panels in [GlsPanels::Iid, GlsPanels::Hetero] {
+                for igls in [false, true] {
+                    let opts = GlsOptions { panels, corr, igls, clip_rho: true, ..GlsOptions::default() };
+                    if let Ok(r) = xtgls(&d.regression(), &opts) {
+                        prop_assert!(r.b.iter().chain(&r.se).chain(&r.z).all(|v| v.is_finite()));
+                    }
+                }
+            }
+            for pairwise in [false, true] {
+                let opts = PcseOptions { corr, pairwise, ..PcseOptions::default() };
+                if let Ok(r) = xtpcse(&d.regression(), &opts) {
+                    prop_assert!(r.b.iter().all(|v| v.is_finite()));
+                    prop_assert!(r.se.iter().all(|v| v.is_finite() && *v >= 0.0));
+                }
+            }
+        }
+    }
+}
