@@ -28,9 +28,18 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# In-process benchmarks of every hot path (release build).
-bench:
-    cargo bench --workspace
+# In-process benchmarks of every hot path (release build), then end-to-end CLI timings (cold run,
+# no-op rerun, status; `just bench --scale` adds the county-scale and 30-year twins); figures go to
+# BENCHMARKS.md. Scratch stores live in $BENCH_WORK (default /work/tmp-bench), not in cache/.
+bench *ARGS:
+    mkdir -p bench/results
+    cargo bench --workspace | tee bench/results/cargo_bench.txt
+    bench/pipeline.sh {{ARGS}}
+
+# Rust vs Python peers (pyfixest, linearmodels, DEAPack) on the same data, in-process on both sides;
+# creates bench/.venv from bench/requirements.txt (needs PyPI access); ratios go to BENCHMARKS.md.
+bench-peers:
+    bench/run_peers.sh
 
 # Regenerate the embedded default data (the synthetic twin) byte for byte.
 synth:

@@ -117,7 +117,7 @@ fn main() {
     files_under(&ops_dir, &mut glue);
     for f in glue {
         let rel = f
-            .strip_prefix(&manifest_dir.join("src"))
+            .strip_prefix(manifest_dir.join("src"))
             .unwrap_or(&f)
             .to_string_lossy()
             .replace('\\', "/");

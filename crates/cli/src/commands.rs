@@ -194,7 +194,7 @@ impl Context {
                         }
                     }
                 }
-                let path = target.join(&name);
+                let path = target.join(name);
                 if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
                     if let Some(p) = path.parent() {
                         std::fs::create_dir_all(p)?;
@@ -283,7 +283,7 @@ impl Context {
                 out.push_str(
                     "digraph robocarb {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n",
                 );
-                for (name, _) in &g.sources {
+                for name in g.sources.keys() {
                     out.push_str(&format!(
                         "  \"source:{name}\" [shape=note, label=\"{name}\"];\n"
                     ));

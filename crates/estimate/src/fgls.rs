@@ -24,6 +24,24 @@
 //! The computation never forms the N x N covariance: the transform and the weights act panel by
 //! panel, so the cost is a few `N k^2` cross products.
 //!
+//! ```
+//! use faer::Mat;
+//! use robocarb_estimate::fgls::{xtgls, GlsOptions, PanelRegression};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Two panels x 4 years; regressors: x and a constant (a column of ones).
+//! let y = [1.0, 2.1, 2.9, 4.2, 0.5, 1.4, 2.6, 3.3];
+//! let x = Mat::from_fn(8, 2, |i, j| if j == 0 { (i % 4) as f64 } else { 1.0 });
+//! let names = ["x".to_string(), "_cons".to_string()];
+//! let panel = [1, 1, 1, 1, 2, 2, 2, 2];
+//! let time = [2006, 2007, 2008, 2009, 2006, 2007, 2008, 2009];
+//! let data = PanelRegression { y: &y, x: x.as_ref(), names: &names, panel: &panel, time: &time };
+//! let fit = xtgls(&data, &GlsOptions::hetero_ar1())?; // xtgls y x, panels(hetero) corr(ar1)
+//! assert_eq!(fit.rho.len(), 1);
+//! assert!(fit.z[0].is_finite());
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Deviations from Stata, all refusals rather than silent changes: a panel with one observation
 //! under AR(1) is an error (Stata drops it with a note); a `rho` outside `[-1, 1]` is an error unless
 //! [`GlsOptions::clip_rho`] is set (Stata silently drops the first observation of such panels);
@@ -194,7 +212,7 @@ pub struct GlsResult {
 
 /// Feasible GLS as Stata `xtgls depvar indepvars, panels(..) corr(..) [igls]`; see the module doc.
 pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult, GlsError> {
-    if !(opts.tolerance > 0.0) || opts.max_iterations == 0 {
+    if opts.tolerance.is_nan() || opts.tolerance <= 0.0 || opts.max_iterations == 0 {
         return Err(GlsError::InvalidOption(
             "tolerance must be positive and max_iterations at least 1".into(),
         ));
@@ -246,7 +264,7 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
             rho_panel
         };
         for (p, &r) in rho_use.iter().enumerate() {
-            if !(r.abs() <= 1.0) {
+            if r.is_nan() || r.abs() > 1.0 {
                 let panel = (opts.corr == AutoCorr::Psar1).then(|| prep.panel_ids[p]);
                 return Err(GlsError::RhoOutOfRange { panel, rho: r });
             }
@@ -272,7 +290,7 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
         };
         if let Some(p) = sigma2
             .iter()
-            .position(|&s| !(s > PERFECT_FIT_TOL * y_scale))
+            .position(|&s| s.is_nan() || s <= PERFECT_FIT_TOL * y_scale)
         {
             let panel = (opts.panels == GlsPanels::Hetero).then(|| prep.panel_ids[p]);
             return Err(GlsError::ZeroVariance { panel });
@@ -396,13 +414,24 @@ impl Prepared {
                 row,
             });
         }
+        // Column by column (contiguous when `x` is column-major, as faer's `Mat` is).
+        let column = |j: usize| -> Vec<f64> {
+            let c = d.x.col(j);
+            match c.try_as_col_major() {
+                Some(c) => c.as_slice().to_vec(),
+                None => (0..n).map(|r| c[r]).collect(),
+            }
+        };
+        let mut columns = Vec::with_capacity(k);
         for j in 0..k {
-            if let Some(row) = (0..n).find(|&r| !d.x[(r, j)].is_finite()) {
+            let col = column(j);
+            if let Some(row) = col.iter().position(|v| !v.is_finite()) {
                 return Err(GlsError::NonFinite {
                     what: d.names[j].clone(),
                     row,
                 });
             }
+            columns.push(col);
         }
         if n <= k {
             return Err(GlsError::TooFewObservations { n, k });
@@ -418,7 +447,12 @@ impl Prepared {
             }
         }
         let y: Vec<f64> = order.iter().map(|&r| d.y[r]).collect();
-        let x = Mat::from_fn(n, k, |i, j| d.x[(order[i], j)]);
+        let mut x = Mat::<f64>::zeros(n, k);
+        for (j, col) in columns.iter().enumerate() {
+            for (dst, &r) in x.col_as_slice_mut(j).iter_mut().zip(&order) {
+                *dst = col[r];
+            }
+        }
         let time: Vec<i32> = order.iter().map(|&r| d.time[r]).collect();
         let mut panel_start = vec![0];
         let mut panel_ids = vec![d.panel[order[0]]];
@@ -442,7 +476,7 @@ impl Prepared {
             .iter()
             .map(|t| distinct.partition_point(|d| d < t))
             .collect();
-        let constant = (0..k).find(|&j| (0..n).all(|r| x[(r, j)] == 1.0));
+        let constant = (0..k).find(|&j| columns[j].iter().all(|&v| v == 1.0));
         Ok(Self {
             n,
             k,
@@ -476,9 +510,8 @@ impl Prepared {
     /// the others become `z_t - rho z_{t-1}`.
     pub fn prais_winsten(&self, y: &mut [f64], x: &mut Mat<f64>, rho: &[f64]) {
         let one = |v: &mut [f64]| {
-            for p in 0..self.n_panels() {
+            for (p, &r) in rho.iter().enumerate() {
                 let (lo, hi) = self.panel_range(p);
-                let r = rho[p];
                 let head = (1.0 - r * r).max(0.0).sqrt();
                 // Backwards, so that v[i - 1] is still untransformed when v[i] needs it.
                 for i in (lo..hi).rev() {
@@ -578,13 +611,10 @@ pub(crate) fn scale_checked(v: &mut Mat<f64>, n: usize, k: usize) -> Result<(), 
 }
 
 pub(crate) fn mat_vec(x: MatRef<'_, f64>, b: &[f64]) -> Vec<f64> {
-    let mut out = vec![0.0; x.nrows()];
-    for (j, &bj) in b.iter().enumerate() {
-        for (i, o) in out.iter_mut().enumerate() {
-            *o += x[(i, j)] * bj;
-        }
-    }
-    out
+    let bm = faer::ColRef::from_slice(b);
+    let mut out = faer::Col::<f64>::zeros(x.nrows());
+    faer::linalg::matmul::matmul(out.as_mut(), Accum::Replace, x, bm, 1.0, Par::Seq);
+    (0..x.nrows()).map(|i| out[i]).collect()
 }
 
 pub(crate) fn residuals(x: MatRef<'_, f64>, y: &[f64], b: &[f64]) -> Vec<f64> {
@@ -605,7 +635,7 @@ const COLLINEAR_TOL: f64 = 1e-12;
 pub(crate) fn factor(a: &Mat<f64>, names: &[String]) -> Result<Factored, GlsError> {
     let name = |j: usize| names.get(j).cloned().unwrap_or_else(|| format!("#{j}"));
     for j in 0..a.ncols() {
-        if !(a[(j, j)] > 0.0) {
+        if a[(j, j)].is_nan() || a[(j, j)] <= 0.0 {
             return Err(GlsError::Collinear { name: name(j) });
         }
     }
@@ -654,15 +684,35 @@ pub(crate) fn wls(
     names: &[String],
 ) -> Result<LsFit, GlsError> {
     let sw: Vec<f64> = w.iter().map(|v| v.sqrt()).collect();
-    let xw = Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] * sw[i]);
+    let xw = scale_rows(x, &sw);
     let yw: Vec<f64> = y.iter().zip(&sw).map(|(a, s)| a * s).collect();
     ols(xw.as_ref(), &yw, names)
 }
 
+/// `diag(s) X`, column by column.
+pub(crate) fn scale_rows(x: MatRef<'_, f64>, s: &[f64]) -> Mat<f64> {
+    let mut out = Mat::<f64>::zeros(x.nrows(), x.ncols());
+    for j in 0..x.ncols() {
+        let src = x.col(j);
+        for (i, (dst, si)) in out.col_as_slice_mut(j).iter_mut().zip(s).enumerate() {
+            *dst = src[i] * si;
+        }
+    }
+    out
+}
+
 pub(crate) fn xt_vec(x: MatRef<'_, f64>, y: &[f64]) -> Vec<f64> {
-    (0..x.ncols())
-        .map(|j| (0..x.nrows()).map(|i| x[(i, j)] * y[i]).sum())
-        .collect()
+    let ym = faer::ColRef::from_slice(y);
+    let mut out = faer::Col::<f64>::zeros(x.ncols());
+    faer::linalg::matmul::matmul(
+        out.as_mut(),
+        Accum::Replace,
+        x.transpose(),
+        ym,
+        1.0,
+        Par::Seq,
+    );
+    (0..x.ncols()).map(|j| out[j]).collect()
 }
 
 /// z tests and the Wald test of the slopes from b and V.
@@ -925,7 +975,7 @@ mod tests {
         let has_pred = [false, true, false, true];
         let (rho, pairs) = lag_rho(&e, &has_pred).unwrap_or((f64::NAN, 0));
         assert_eq!(pairs, 2);
-        let want = (2.0 * 1.0 + 0.5 * -1.0) / (1.0 + 1.0);
+        let want = (2.0 * 1.0 - 0.5) / (1.0 + 1.0);
         assert!((rho - want).abs() < 1e-15);
         assert!(lag_rho(&[1.0], &[false]).is_none());
     }

@@ -34,8 +34,8 @@ use faer::{Accum, Mat, Par};
 use serde::Serialize;
 
 use crate::fgls::{
-    gram, lag_rho, mean_square, ols, residuals, scale_checked, symmetrize, Inference, Prepared,
-    PERFECT_FIT_TOL,
+    gram, lag_rho, mean_square, ols, residuals, scale_checked, scale_rows, symmetrize, Inference,
+    Prepared, PERFECT_FIT_TOL,
 };
 pub use crate::fgls::{AutoCorr, GlsError, PanelRegression};
 
@@ -154,7 +154,7 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
             rho_out.clone()
         };
         for (p, &r) in rho_use.iter().enumerate() {
-            if !(r.abs() <= 1.0) {
+            if r.is_nan() || r.abs() > 1.0 {
                 let panel = (opts.corr == AutoCorr::Psar1).then(|| prep.panel_ids[p]);
                 return Err(GlsError::RhoOutOfRange { panel, rho: r });
             }
@@ -195,7 +195,8 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
                     mean_square(&e[lo..hi])
                 })
                 .collect();
-            let xw = Mat::from_fn(n, k, |i, j| xs[(i, j)] * s2[prep.row_panel[i]].sqrt());
+            let sd: Vec<f64> = (0..n).map(|i| s2[prep.row_panel[i]].sqrt()).collect();
+            let xw = scale_rows(xs.as_ref(), &sd);
             (gram(xw.as_ref()), s2, None)
         }
         PcseSigma::Correlated => {
@@ -265,9 +266,9 @@ impl Grid {
             e: vec![0.0; cells],
             row: vec![None; cells],
         };
-        for r in 0..prep.n {
+        for (r, &er) in e.iter().enumerate() {
             let c = prep.row_panel[r] * prep.n_periods + prep.period[r];
-            grid.e[c] = e[r];
+            grid.e[c] = er;
             grid.row[c] = Some(r);
         }
         grid
@@ -284,17 +285,28 @@ fn casewise_meat(
 ) -> (Mat<f64>, Vec<f64>) {
     let (k, np, m) = (prep.k, prep.n_periods, prep.n_panels());
     let c = common.len();
-    // Column (a, t) of h holds h_{common[a], t}; stored transposed (rows = pairs) for `gram`.
+    // Rows t*c .. (t+1)*c of h hold h_{s,t}' = e_s' X_t for s in C (as E_C' X_t per period t).
     let mut h = Mat::<f64>::zeros(c * np, k);
+    let mut rows_at: Vec<Vec<usize>> = vec![Vec::new(); np];
     for r in 0..prep.n {
-        let (p, t) = (prep.row_panel[r], prep.period[r]);
-        for (a, &s) in common.iter().enumerate() {
-            let e_ps = grid.e[p * np + s];
-            let dst = a * np + t;
-            for j in 0..k {
-                h[(dst, j)] += xs[(r, j)] * e_ps;
-            }
+        rows_at[prep.period[r]].push(r);
+    }
+    for (t, rows) in rows_at.iter().enumerate() {
+        if rows.is_empty() {
+            continue;
         }
+        let xt = Mat::from_fn(rows.len(), k, |i, j| xs[(rows[i], j)]);
+        let et = Mat::from_fn(c, rows.len(), |a, i| {
+            grid.e[prep.row_panel[rows[i]] * np + common[a]]
+        });
+        faer::linalg::matmul::matmul(
+            h.as_mut().submatrix_mut(t * c, 0, c, k),
+            Accum::Replace,
+            &et,
+            &xt,
+            1.0,
+            Par::Seq,
+        );
     }
     let mut meat = gram(h.as_ref());
     let inv_c = 1.0 / c as f64;

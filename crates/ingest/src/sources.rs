@@ -1143,7 +1143,9 @@ pub fn balanced_count(
 }
 
 /// Resource-based cities (`name, admin_level, type`) -> `city_code, city_name, type`,
-/// prefecture rows only, names matched through the city list and crosswalk.
+/// prefecture rows only, names matched through the city list and the crosswalk's `rename`
+/// entries; names that resolve only through a merge/abolition are noted and left out
+/// (docs/data-formats.md, resource_cities).
 fn resource_cities(
     raw: &RawTable,
     opts: &ReadOptions,
@@ -1193,6 +1195,15 @@ fn resource_cities(
             Resolution::Matched { code, rule } => {
                 report.add_replacement(&names[i], code, rule);
                 code.clone()
+            }
+            // City attributes follow renames only: a listed city later merged into another
+            // (莱芜市 -> 济南市, 2019) does not make the absorbing city resource-based.
+            Resolution::Crosswalk { code, change, .. } if change != "rename" => {
+                report.notes.push(format!(
+                    "row {}: {} was merged into {code} ({change}); attribute not carried over",
+                    ex.rows[i], names[i]
+                ));
+                continue;
             }
             Resolution::Crosswalk { code, change, .. } => {
                 report.add_replacement(&names[i], code, &format!("crosswalk: {change}"));

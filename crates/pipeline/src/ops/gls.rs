@@ -52,17 +52,26 @@ fn dummy_design(data: &PanelData) -> Result<DummyDesign, OpError> {
     Ok(DummyDesign { names, x, time })
 }
 
-fn column(
-    label: &str,
-    estimator: &str,
-    names: &[String],
-    b: &[f64],
-    se: &[f64],
-    z: &[f64],
-    p: &[f64],
+/// Coefficients (names, b, se, z, p) of a GLS-type fit.
+struct Fit<'a> {
+    names: &'a [String],
+    b: &'a [f64],
+    se: &'a [f64],
+    z: &'a [f64],
+    p: &'a [f64],
     n: usize,
-) -> ColumnDoc {
+}
+
+fn column(label: &str, estimator: &str, f: Fit<'_>) -> ColumnDoc {
     let mut coefs = BTreeMap::new();
+    let Fit {
+        names,
+        b,
+        se,
+        z,
+        p,
+        n,
+    } = f;
     for (i, name) in names.iter().enumerate() {
         if name.starts_with("city_") || name.starts_with("year_") {
             continue;
@@ -111,7 +120,18 @@ pub fn fgls_column(data: &PanelData, label: &str) -> Result<ColumnDoc, OpError> 
     };
     let r = xtgls(&reg, &GlsOptions::hetero_ar1())
         .map_err(op_err("FGLS (xtgls panels(hetero) corr(ar1))"))?;
-    let mut col = column(label, "fgls", &r.names, &r.b, &r.se, &r.z, &r.p, r.n);
+    let mut col = column(
+        label,
+        "fgls",
+        Fit {
+            names: &r.names,
+            b: &r.b,
+            se: &r.se,
+            z: &r.z,
+            p: &r.p,
+            n: r.n,
+        },
+    );
     col.extra.insert("wald_chi2".into(), r.wald_chi2);
     col.extra.insert("wald_df".into(), r.wald_df as f64);
     if let Some(rho) = r.rho.first() {
@@ -131,7 +151,18 @@ pub fn pcse_column(data: &PanelData, label: &str) -> Result<ColumnDoc, OpError> 
         time: &d.time,
     };
     let r = xtpcse(&reg, &PcseOptions::default()).map_err(op_err("PCSE (xtpcse)"))?;
-    let mut col = column(label, "pcse", &r.names, &r.b, &r.se, &r.z, &r.p, r.n);
+    let mut col = column(
+        label,
+        "pcse",
+        Fit {
+            names: &r.names,
+            b: &r.b,
+            se: &r.se,
+            z: &r.z,
+            p: &r.p,
+            n: r.n,
+        },
+    );
     col.extra.insert("wald_chi2".into(), r.wald_chi2);
     col.r2_overall = Some(r.r2);
     Ok(col)

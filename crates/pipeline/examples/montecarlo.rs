@@ -1,0 +1,659 @@
+//! Monte Carlo of the paper's estimators over many synthetic twins (docs/montecarlo.md).
+//!
+//! ```text
+//! cargo run --release -p robocarb-pipeline --example montecarlo -- [REPS] [--threads N]
+//!     [--first-seed S] [--json PATH]
+//! ```
+//!
+//! For seeds S, S+1, ..., S+REPS-1 (default 1..=200): generate the twin (`robocarb_synth::generate`)
+//! into a temporary folder, run `pipelines/montecarlo.toml` (the paper's pipeline up to `panel`,
+//! without DEA) with the sources pointed at that twin, and run on the panel the paper's own
+//! specifications through the pipeline's table glue: Table 4 col. 4 (two-way FE, controls,
+//! city-clustered SE), Table 7's 2SLS second stage, Table 6's FGLS and PCSE, and Table 8's DI a and b
+//! paths. Each estimate is compared with the twin's `truth.toml` (read per twin, never hard-coded)
+//! and with the quantity it is consistent for given the twin's design (the "design target", below).
+//!
+//! Design target. The twin's CO2 equation is
+//! `CARBON_it = alpha_i + delta_t + beta_i^tot ROBOT_it + gamma'X_it + noise_it`, with
+//! `beta_i^tot = beta_direct_base + shifts'g_i + indirect` (g_i: resource, pilot, gov-business-low
+//! flags) and noise independent of (ROBOT, X). A linear estimator `b = A y` is then centred,
+//! given the design, on `A (ROBOT ∘ beta^tot)`: the same estimator run with `CARBON` replaced by
+//! `Y*_it = beta_i^tot ROBOT_it`. That is a weighted mean of the city slopes with the estimator's
+//! own weights (FE with controls: `sum_t r_it ROBOT_it`, r = ROBOT net of FE and controls; 2SLS:
+//! the same with the instrument's residual), whereas truth.toml's -0.025 uses the weights
+//! `sum_t (two-way demeaned ROBOT)^2`. PCSE's point estimate is OLS with dummies, so its target is
+//! the FE one; FGLS re-weights by estimated AR(1)/heteroskedastic weights, and the FE target is
+//! only an approximation for it.
+//!
+//! Replications run on `--threads` workers (default 2), each replication single-threaded and
+//! independent, results collected in seed order: the output does not depend on the thread count
+//! (only the `run.elapsed_seconds` field does).
+
+use robocarb_dag::{Engine, LocalExecutor, LocalStore, RunOptions, Silent, Store};
+use robocarb_estimate::dist::{normal_two_sided_p, t_two_sided_p};
+use robocarb_panel::{Column, Frame};
+use robocarb_pipeline::ops::gls::{fgls_column, pcse_column};
+use robocarb_pipeline::ops::iv::iv_columns;
+use robocarb_pipeline::ops::tables::{fit, PanelData, Spec};
+use robocarb_synth::{generate, SynthConfig};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where a test statistic is referred to: Student t with `df` degrees of freedom, or N(0, 1).
+#[derive(Clone, Copy, Debug)]
+enum Reference {
+    StudentT(f64),
+    Normal,
+}
+
+/// One estimate of one replication.
+#[derive(Clone, Copy, Debug)]
+struct Estimate {
+    b: f64,
+    se: f64,
+    reference: Reference,
+}
+
+impl Estimate {
+    /// Whether the nominal 95% interval `b ± c se` covers `theta` (c from the estimator's own
+    /// reference distribution, as its reported p-value uses).
+    fn covers(&self, theta: f64) -> bool {
+        let stat = (self.b - theta) / self.se;
+        let p = match self.reference {
+            Reference::StudentT(df) => t_two_sided_p(stat, df),
+            Reference::Normal => normal_two_sided_p(stat),
+        };
+        p >= 0.05
+    }
+}
+
+/// What an estimator is compared with.
+struct EstimatorSpec {
+    key: &'static str,
+    label: &'static str,
+    /// Name of the truth in truth.toml.
+    truth_name: &'static str,
+    /// Key of the design target in `Replication::targets`, if there is one.
+    target: Option<&'static str>,
+    /// Whether the reported SE is meant to be valid under the twin's process.
+    se_valid_under_twin: bool,
+}
+
+const ESTIMATORS: &[EstimatorSpec] = &[
+    EstimatorSpec {
+        key: "fe_cluster",
+        label: "Two-way FE + controls, city-cluster SE (Table 4 col. 4)",
+        truth_name: "carbon.beta_total",
+        target: Some("fe"),
+        se_valid_under_twin: true,
+    },
+    EstimatorSpec {
+        key: "iv_2sls",
+        label: "2SLS second stage, YFE instrument, city-cluster SE (Table 7)",
+        truth_name: "carbon.beta_total",
+        target: Some("iv"),
+        se_valid_under_twin: true,
+    },
+    EstimatorSpec {
+        key: "fgls",
+        label: "FGLS xtgls panels(hetero) corr(ar1), dummies (Table 6 col. 3)",
+        truth_name: "carbon.beta_total",
+        target: Some("fe"),
+        se_valid_under_twin: false,
+    },
+    EstimatorSpec {
+        key: "pcse",
+        label: "OLS with dummies, panel-corrected SE (Table 6 col. 4)",
+        truth_name: "carbon.beta_total",
+        target: Some("fe"),
+        se_valid_under_twin: false,
+    },
+    EstimatorSpec {
+        key: "di_a",
+        label: "DI on ROBOT, FE + controls, cluster SE (Table 8 a path)",
+        truth_name: "mediators.DI.a",
+        target: None,
+        se_valid_under_twin: true,
+    },
+    EstimatorSpec {
+        key: "di_b",
+        label: "DI in CARBON ~ ROBOT + DI, FE + controls, cluster SE (Table 8 b path)",
+        truth_name: "mediators.DI.b",
+        target: None,
+        se_valid_under_twin: true,
+    },
+    EstimatorSpec {
+        key: "di_a_unwinsorized",
+        label: "Diagnostic: a path with DI not winsorized",
+        truth_name: "mediators.DI.a",
+        target: None,
+        se_valid_under_twin: true,
+    },
+    EstimatorSpec {
+        key: "di_b_unwinsorized",
+        label: "Diagnostic: b path with DI not winsorized",
+        truth_name: "mediators.DI.b",
+        target: None,
+        se_valid_under_twin: true,
+    },
+];
+
+/// The twin's true parameters this Monte Carlo needs, read from its truth.toml.
+#[derive(Clone, Debug)]
+struct Truth {
+    values: BTreeMap<&'static str, f64>,
+    beta_direct_base: f64,
+    indirect: f64,
+    shift_resource: f64,
+    shift_pilot: f64,
+    shift_gov_low: f64,
+}
+
+fn number(t: &toml::Table, path: &[&str]) -> Result<f64, Error> {
+    let mut cur: &toml::Value = t
+        .get(path[0])
+        .ok_or_else(|| format!("truth.toml has no `{}`", path[0]))?;
+    for key in &path[1..] {
+        cur = cur
+            .get(key)
+            .ok_or_else(|| format!("truth.toml has no `{}`", path.join(".")))?;
+    }
+    cur.as_float()
+        .or_else(|| cur.as_integer().map(|i| i as f64))
+        .ok_or_else(|| format!("truth.toml: `{}` is not a number", path.join(".")).into())
+}
+
+fn read_truth(file: &Path) -> Result<Truth, Error> {
+    let text = std::fs::read_to_string(file)?;
+    let t: toml::Table = toml::from_str(&text)?;
+    let mut values = BTreeMap::new();
+    values.insert("carbon.beta_total", number(&t, &["carbon", "beta_total"])?);
+    values.insert("mediators.DI.a", number(&t, &["mediators", "DI", "a"])?);
+    values.insert("mediators.DI.b", number(&t, &["mediators", "DI", "b"])?);
+    Ok(Truth {
+        values,
+        beta_direct_base: number(&t, &["carbon", "beta_direct_base"])?,
+        indirect: number(&t, &["carbon", "indirect"])?,
+        shift_resource: number(&t, &["heterogeneity", "resource_based"])?,
+        shift_pilot: number(&t, &["heterogeneity", "smart_city_pilot"])?,
+        shift_gov_low: number(&t, &["heterogeneity", "gov_business_low"])?,
+    })
+}
+
+/// One replication's results.
+#[derive(Clone, Debug)]
+struct Replication {
+    seed: u64,
+    truth: Truth,
+    estimates: BTreeMap<&'static str, Estimate>,
+    targets: BTreeMap<&'static str, f64>,
+    kleibergen_paap_f: f64,
+}
+
+fn first_robot(col: &robocarb_report::ColumnDoc, what: &str) -> Result<(f64, f64), Error> {
+    let c = col
+        .coefs
+        .get("ROBOT")
+        .ok_or_else(|| format!("{what}: no ROBOT coefficient"))?;
+    Ok((c.b, c.se))
+}
+
+fn coef(r: &robocarb_estimate::OlsResult, name: &str) -> Result<Estimate, Error> {
+    let i = r.names.iter().position(|n| n == name).ok_or_else(|| {
+        format!(
+            "no coefficient `{name}` (dropped: {:?})",
+            r.collinear_dropped
+        )
+    })?;
+    Ok(Estimate {
+        b: r.b[i],
+        se: r.se[i],
+        reference: Reference::StudentT(r.df_t),
+    })
+}
+
+fn spec<'a>(dep: &'a str, regressors: Vec<&'a str>) -> Spec<'a> {
+    Spec {
+        label: "mc",
+        dep,
+        regressors,
+        year_fe: true,
+        controls: true,
+        sample: "all",
+    }
+}
+
+/// Build the panel of one twin with the reduced pipeline and return (winsorized, unwinsorized).
+fn build_panels(pipeline_file: &Path, twin: &Path, cache: &Path) -> Result<(Frame, Frame), Error> {
+    let registry = robocarb_pipeline::registry();
+    let mut pipeline = robocarb_pipeline::load(pipeline_file, None, &registry)?;
+    // The pipeline's sources point at data/default; re-root them at this twin.
+    let default_data = pipeline.root.join("data").join("default");
+    for src in pipeline.graph.sources.values_mut() {
+        let rel = src
+            .path
+            .strip_prefix(&default_data)
+            .map_err(|_| {
+                format!(
+                    "source `{}` ({}) is not under {}",
+                    src.name,
+                    src.path.display(),
+                    default_data.display()
+                )
+            })?
+            .to_path_buf();
+        src.path = twin.join(rel);
+    }
+    let store = LocalStore::open(cache)?;
+    let engine = Engine::new(&pipeline.graph, &store);
+    let targets = vec!["panel".to_string(), "panel_unwinsorized".to_string()];
+    engine.run(
+        &RunOptions {
+            targets: targets.clone(),
+            ..Default::default()
+        },
+        &LocalExecutor { threads: 1 },
+        &Silent,
+    )?;
+    let mut frames = Vec::new();
+    for node in &targets {
+        let outputs = engine
+            .last_outputs(node)?
+            .ok_or_else(|| format!("node `{node}` has no outputs"))?;
+        let hash = outputs
+            .get("table")
+            .ok_or_else(|| format!("node `{node}` has no `table` output"))?;
+        let bytes = store
+            .get_blob(hash)?
+            .ok_or_else(|| format!("node `{node}`: blob missing from the store"))?;
+        frames.push(Frame::decode(&bytes)?);
+    }
+    let unw = frames.pop().ok_or("no unwinsorized panel")?;
+    let win = frames.pop().ok_or("no panel")?;
+    Ok((win, unw))
+}
+
+fn replicate(pipeline_file: &Path, seed: u64) -> Result<Replication, Error> {
+    let tmp = tempfile::tempdir()?;
+    let twin = tmp.path().join("twin");
+    generate(
+        &SynthConfig {
+            seed,
+            ..Default::default()
+        },
+        &twin,
+    )?;
+    let truth = read_truth(&twin.join("truth.toml"))?;
+    let (mut frame, unw) = build_panels(pipeline_file, &twin, &tmp.path().join("cache"))?;
+
+    // The unwinsorized DI, joined by row after checking both panels have the same keys in order.
+    if frame.str("city_code")? != unw.str("city_code")? || frame.i64("year")? != unw.i64("year")? {
+        return Err("the two panels' rows differ".into());
+    }
+    frame.set("DI_UNWINSORIZED", Column::F64(unw.f64("DI")?.to_vec()))?;
+
+    // Y* = beta_i^tot ROBOT_it from the twin's truth and the panel's flags.
+    let robot = frame.f64("ROBOT")?.to_vec();
+    let flag = |name: &str| -> Result<Vec<f64>, Error> {
+        Ok(frame
+            .i64(name)?
+            .iter()
+            .map(|&v| f64::from(u8::from(v == 1)))
+            .collect())
+    };
+    let (res, pilot, gov_high) = (
+        flag("resource_based")?,
+        flag("smart_city_pilot")?,
+        flag("gov_business_high")?,
+    );
+    let y_star: Vec<f64> = (0..robot.len())
+        .map(|i| {
+            let beta = truth.beta_direct_base
+                + truth.shift_resource * res[i]
+                + truth.shift_pilot * pilot[i]
+                + truth.shift_gov_low * (1.0 - gov_high[i])
+                + truth.indirect;
+            beta * robot[i]
+        })
+        .collect();
+    let mut star_frame = frame.clone();
+    star_frame.set("CARBON", Column::F64(y_star))?;
+    let data = PanelData::new(frame)?;
+    let star = PanelData::new(star_frame)?;
+
+    let mut estimates = BTreeMap::new();
+    let mut targets = BTreeMap::new();
+
+    let fe = fit(&data, &spec("CARBON", vec!["ROBOT"]))?;
+    estimates.insert("fe_cluster", coef(&fe, "ROBOT")?);
+    targets.insert(
+        "fe",
+        coef(&fit(&star, &spec("CARBON", vec!["ROBOT"]))?, "ROBOT")?.b,
+    );
+
+    let iv = iv_columns(&data)?;
+    let second = iv.get(1).ok_or("2SLS: no second-stage column")?;
+    let (b, se) = first_robot(second, "2SLS")?;
+    estimates.insert(
+        "iv_2sls",
+        Estimate {
+            b,
+            se,
+            reference: Reference::Normal,
+        },
+    );
+    let kleibergen_paap_f = second
+        .extra
+        .get("kleibergen_paap_f")
+        .copied()
+        .unwrap_or(f64::NAN);
+    let iv_star = iv_columns(&star)?;
+    let second_star = iv_star.get(1).ok_or("2SLS: no second-stage column")?;
+    targets.insert("iv", first_robot(second_star, "2SLS target")?.0);
+
+    for (key, col) in [
+        ("fgls", fgls_column(&data, "fgls")?),
+        ("pcse", pcse_column(&data, "pcse")?),
+    ] {
+        let (b, se) = first_robot(&col, key)?;
+        estimates.insert(
+            key,
+            Estimate {
+                b,
+                se,
+                reference: Reference::Normal,
+            },
+        );
+    }
+
+    for (suffix, di) in [("", "DI"), ("_unwinsorized", "DI_UNWINSORIZED")] {
+        let a = fit(&data, &spec(di, vec!["ROBOT"]))?;
+        let b = fit(&data, &spec("CARBON", vec!["ROBOT", di]))?;
+        let (ka, kb): (&'static str, &'static str) = if suffix.is_empty() {
+            ("di_a", "di_b")
+        } else {
+            ("di_a_unwinsorized", "di_b_unwinsorized")
+        };
+        estimates.insert(ka, coef(&a, "ROBOT")?);
+        estimates.insert(kb, coef(&b, di)?);
+    }
+
+    Ok(Replication {
+        seed,
+        truth,
+        estimates,
+        targets,
+        kleibergen_paap_f,
+    })
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+fn sd(v: &[f64]) -> f64 {
+    let m = mean(v);
+    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt()
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    }
+}
+
+/// Coverage and its Monte Carlo standard error sqrt(p (1 - p) / R).
+fn coverage(hits: &[bool]) -> (f64, f64) {
+    let r = hits.len() as f64;
+    let p = hits.iter().filter(|&&h| h).count() as f64 / r;
+    (p, (p * (1.0 - p) / r).sqrt())
+}
+
+fn summarise(reps: &[Replication], e: &EstimatorSpec) -> Value {
+    let b: Vec<f64> = reps.iter().map(|r| r.estimates[e.key].b).collect();
+    let se: Vec<f64> = reps.iter().map(|r| r.estimates[e.key].se).collect();
+    let truths: Vec<f64> = reps.iter().map(|r| r.truth.values[e.truth_name]).collect();
+    let truth = mean(&truths);
+    let truth_constant = truths.iter().all(|&t| t == truths[0]);
+    let hits: Vec<bool> = reps
+        .iter()
+        .map(|r| r.estimates[e.key].covers(r.truth.values[e.truth_name]))
+        .collect();
+    let (cov, cov_mcse) = coverage(&hits);
+    let err: Vec<f64> = b.iter().zip(&truths).map(|(b, t)| b - t).collect();
+    let target = e.target.map(|key| {
+        let theta: Vec<f64> = reps.iter().map(|r| r.targets[key]).collect();
+        let dev: Vec<f64> = b.iter().zip(&theta).map(|(b, t)| b - t).collect();
+        let hits: Vec<bool> = reps
+            .iter()
+            .map(|r| r.estimates[e.key].covers(r.targets[key]))
+            .collect();
+        let (c, c_mcse) = coverage(&hits);
+        json!({
+            "name": key,
+            "mean": mean(&theta),
+            "sd": sd(&theta),
+            "mean_estimate_minus_target": mean(&dev),
+            "mcse_of_that_mean": sd(&dev) / (dev.len() as f64).sqrt(),
+            "sd_estimate_minus_target": sd(&dev),
+            "coverage": c,
+            "coverage_mcse": c_mcse,
+        })
+    });
+    json!({
+        "key": e.key,
+        "label": e.label,
+        "truth_name": e.truth_name,
+        "truth": truth,
+        "truth_constant_across_twins": truth_constant,
+        "se_meant_valid_under_twin": e.se_valid_under_twin,
+        "mean": mean(&b),
+        "median": median(&b),
+        "sd": sd(&b),
+        "bias": mean(&err),
+        "bias_mcse": sd(&err) / (err.len() as f64).sqrt(),
+        "rmse": (err.iter().map(|x| x * x).sum::<f64>() / err.len() as f64).sqrt(),
+        "mean_se": mean(&se),
+        "sd_over_mean_se": sd(&b) / mean(&se),
+        "coverage": cov,
+        "coverage_mcse": cov_mcse,
+        "design_target": target,
+    })
+}
+
+fn fmt(x: f64) -> String {
+    if x.abs() >= 0.1 {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.5}")
+    }
+}
+
+fn markdown(summary: &[Value]) -> String {
+    let mut s = String::from(
+        "| estimator | truth | mean | median | sd | mean SE | sd / mean SE | coverage of truth (MCSE) | design target (mean) | mean(b - target) | coverage of target (MCSE) |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for v in summary {
+        let g = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+        let t = &v["design_target"];
+        let (tm, dev, tc) = if t.is_null() {
+            ("-".to_string(), "-".to_string(), "-".to_string())
+        } else {
+            let h = |k: &str| t[k].as_f64().unwrap_or(f64::NAN);
+            (
+                fmt(h("mean")),
+                format!(
+                    "{} (MCSE {})",
+                    fmt(h("mean_estimate_minus_target")),
+                    fmt(h("mcse_of_that_mean"))
+                ),
+                format!("{:.3} ({:.3})", h("coverage"), h("coverage_mcse")),
+            )
+        };
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {:.3} | {:.3} ({:.3}) | {} | {} | {} |\n",
+            v["key"].as_str().unwrap_or("?"),
+            fmt(g("truth")),
+            fmt(g("mean")),
+            fmt(g("median")),
+            fmt(g("sd")),
+            fmt(g("mean_se")),
+            g("sd_over_mean_se"),
+            g("coverage"),
+            g("coverage_mcse"),
+            tm,
+            dev,
+            tc
+        ));
+    }
+    s
+}
+
+struct Args {
+    reps: usize,
+    threads: usize,
+    first_seed: u64,
+    json: PathBuf,
+}
+
+fn parse_args(root: &Path) -> Result<Args, Error> {
+    let mut a = Args {
+        reps: 200,
+        threads: 2,
+        first_seed: 1,
+        json: root.join("out").join("montecarlo.json"),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--threads" => a.threads = value("--threads")?.parse()?,
+            "--first-seed" => a.first_seed = value("--first-seed")?.parse()?,
+            "--json" => a.json = PathBuf::from(value("--json")?),
+            "-h" | "--help" => {
+                return Err(
+                    "usage: montecarlo [REPS] [--threads N] [--first-seed S] [--json PATH]".into(),
+                )
+            }
+            other => {
+                a.reps = other
+                    .parse()
+                    .map_err(|_| format!("unknown argument `{other}`"))?
+            }
+        }
+    }
+    if a.reps < 2 {
+        return Err("need at least 2 replications".into());
+    }
+    Ok(a)
+}
+
+fn main() -> Result<(), Error> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
+    let args = parse_args(&root)?;
+    let pipeline_file = root.join("pipelines").join("montecarlo.toml");
+    let seeds: Vec<u64> = (0..args.reps as u64).map(|k| args.first_seed + k).collect();
+    let slots: Vec<Mutex<Option<Result<Replication, String>>>> =
+        seeds.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..args.threads.max(1) {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&seed) = seeds.get(k) else { break };
+                let r = replicate(&pipeline_file, seed).map_err(|e| e.to_string());
+                if let Ok(mut slot) = slots[k].lock() {
+                    *slot = Some(r);
+                }
+                let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+                eprintln!(
+                    "replication {n}/{} (seed {seed}) done, {:.0} s elapsed",
+                    seeds.len(),
+                    start.elapsed().as_secs_f64()
+                );
+            });
+        }
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+
+    let mut reps = Vec::new();
+    let mut failures = Vec::new();
+    for (seed, slot) in seeds.iter().zip(slots) {
+        match slot.into_inner().ok().flatten() {
+            Some(Ok(r)) => reps.push(r),
+            Some(Err(e)) => failures.push(json!({ "seed": seed, "error": e })),
+            None => failures.push(json!({ "seed": seed, "error": "did not run" })),
+        }
+    }
+    if reps.len() < 2 {
+        return Err(format!("fewer than 2 replications succeeded: {failures:?}").into());
+    }
+    let summary: Vec<Value> = ESTIMATORS.iter().map(|e| summarise(&reps, e)).collect();
+    let kp: Vec<f64> = reps.iter().map(|r| r.kleibergen_paap_f).collect();
+    let detail: Vec<Value> = reps
+        .iter()
+        .map(|r| {
+            let est: BTreeMap<&str, Value> = r
+                .estimates
+                .iter()
+                .map(|(k, e)| (*k, json!({ "b": e.b, "se": e.se })))
+                .collect();
+            json!({
+                "seed": r.seed,
+                "estimates": est,
+                "design_targets": r.targets,
+                "kleibergen_paap_f": r.kleibergen_paap_f,
+                "truth_beta_direct_base": r.truth.beta_direct_base,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "command": format!(
+            "cargo run --release -p robocarb-pipeline --example montecarlo -- {} --threads {} --first-seed {}",
+            args.reps, args.threads, args.first_seed
+        ),
+        "pipeline": "pipelines/montecarlo.toml",
+        "replications": reps.len(),
+        "seeds": { "first": args.first_seed, "last": args.first_seed + args.reps as u64 - 1 },
+        "failures": failures,
+        "coverage_rule": "nominal 95%: |b - theta| / se below the 97.5% point of the estimator's reference (Student t with G-1 df for cluster OLS, N(0,1) for 2SLS, FGLS, PCSE)",
+        "iv_kleibergen_paap_f": { "min": kp.iter().copied().fold(f64::INFINITY, f64::min), "median": median(&kp) },
+        "estimators": summary,
+        "per_replication": detail,
+        "run": { "threads": args.threads, "elapsed_seconds": elapsed },
+    });
+    if let Some(dir) = args.json.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")?;
+    println!(
+        "{} replications (seeds {}..={}), {} failed, {:.0} s on {} threads",
+        reps.len(),
+        args.first_seed,
+        args.first_seed + args.reps as u64 - 1,
+        failures.len(),
+        elapsed,
+        args.threads
+    );
+    println!(
+        "2SLS Kleibergen-Paap F: min {:.1}, median {:.1}",
+        kp.iter().copied().fold(f64::INFINITY, f64::min),
+        median(&kp)
+    );
+    print!("{}", markdown(&summary));
+    println!("results: {}", args.json.display());
+    Ok(())
+}
