@@ -169,6 +169,15 @@ impl Context {
     fn publish(&self, report: &robocarb_dag::RunReport) -> Result<()> {
         let engine = self.engine();
         let ran: BTreeSet<&str> = report.nodes.iter().map(|n| n.node.as_str()).collect();
+        let anything_executed = !report.executed().is_empty();
+        // out/.robocarb-published.json: published path -> what it was made from, so a no-op run
+        // neither re-reads every artifact nor rewrites the report.
+        let manifest_path = self.out_dir.join(".robocarb-published.json");
+        let before: std::collections::BTreeMap<String, String> = std::fs::read(&manifest_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let mut published = before.clone();
         for node in self.pipeline.graph.nodes() {
             let Some(dir) = &node.publish else { continue };
             if !ran.contains(node.name.as_str()) {
@@ -184,17 +193,29 @@ impl Context {
                 if name == "report_input.json" {
                     continue;
                 }
+                let path = target.join(name);
+                let rel = format!("{dir}/{name}");
+                let is_report = name == "report.html" && outputs.contains_key("report_input.json");
+                // What the published file was made from: the blob, or for the live report its input
+                // (it is regenerated whenever anything executed, to show this run's states and times).
+                let origin = match (is_report, outputs.get("report_input.json")) {
+                    (true, Some(h)) => format!("report:{h}"),
+                    _ => hash.to_string(),
+                };
+                let unchanged = published.get(&rel) == Some(&origin) && path.exists();
+                if unchanged && (!is_report || !anything_executed) {
+                    continue;
+                }
                 let Some(mut bytes) = self.store.get_blob(hash)? else {
                     bail!("output {name} of {} is missing from the store", node.name)
                 };
-                if name == "report.html" {
+                if is_report {
                     if let Some(h) = outputs.get("report_input.json") {
                         if let Some(input) = self.store.get_blob(h)? {
                             bytes = crate::printing::live_report(&input, self, report)?;
                         }
                     }
                 }
-                let path = target.join(name);
                 if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
                     if let Some(p) = path.parent() {
                         std::fs::create_dir_all(p)?;
@@ -205,7 +226,14 @@ impl Context {
                     std::fs::rename(&tmp, &path)
                         .with_context(|| format!("writing {}", path.display()))?;
                 }
+                published.insert(rel, origin);
             }
+        }
+        if published != before {
+            std::fs::create_dir_all(&self.out_dir)?;
+            let tmp = manifest_path.with_extension("tmp");
+            std::fs::write(&tmp, serde_json::to_vec_pretty(&published)?)?;
+            std::fs::rename(&tmp, &manifest_path)?;
         }
         Ok(())
     }

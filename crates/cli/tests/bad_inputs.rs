@@ -152,9 +152,16 @@ fn apply(edit: &Value, bytes: Vec<u8>, ctx: &EditContext) -> Vec<u8> {
                 }
                 "drop_column" => {
                     let c = csv.col(edit);
+                    // The last column is cut from the end, so quoted commas earlier in a row
+                    // (IFR industry names) do not matter.
+                    let last = Csv::cells(&csv.lines[0]).len() - 1;
                     for r in 1..=csv.lines.len() {
                         csv.map_row(r, |cells| {
-                            cells.remove(c);
+                            if c == last {
+                                cells.pop();
+                            } else {
+                                cells.remove(c);
+                            }
                         });
                     }
                 }

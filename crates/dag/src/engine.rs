@@ -717,7 +717,11 @@ impl<'a> Engine<'a> {
                             .map(|t| (t.partition.clone().unwrap_or_default(), t.key))
                             .collect(),
                     };
-                    self.store.put_record(&node.name, &record)?;
+                    // Rewrite the record only when it changed: a no-op run writes nothing.
+                    let current = self.store.get_record(&node.name)?;
+                    if current.as_ref().map(|c| &c.tasks) != Some(&record.tasks) {
+                        self.store.put_record(&node.name, &record)?;
+                    }
                     resolved.insert(node.name.clone(), Self::collect_outputs(&outs));
                     NodeRun {
                         node: node.name.clone(),

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook, XlsxError};
 
 /// Version of the generator, written into truth.toml; bump when output bytes change on purpose.
-pub const GENERATOR_VERSION: &str = "1.0.0";
+pub const GENERATOR_VERSION: &str = "1.1.0";
 /// Default seed of the embedded twin.
 pub const DEFAULT_SEED: u64 = 20240401;
 

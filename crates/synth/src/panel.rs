@@ -167,6 +167,108 @@ fn two_way_demean(x: &[f64], n: usize, nt: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Slope of `y` on `x` after two-way demeaning (the FE slope without controls).
+fn within_slope(y: &[f64], x: &[f64], n: usize, nt: usize) -> f64 {
+    let (yd, xd) = (two_way_demean(y, n, nt), two_way_demean(x, n, nt));
+    let sxy: f64 = yd.iter().zip(&xd).map(|(a, b)| a * b).sum();
+    let sxx: f64 = xd.iter().map(|b| b * b).sum();
+    sxy / sxx.max(f64::MIN_POSITIVE)
+}
+
+/// Depreciation of the perpetual inventory, as the pipeline's ingest uses it.
+const PIM_DEPRECIATION: f64 = 0.096;
+
+/// Perpetual-inventory capital of one city as ingest builds it: `K_0 = I_0 / (g + delta)` with
+/// `g` the mean annual real investment growth clamped to [0, 0.3], `K_t = K_{t-1}(1 - delta) + I_t`.
+fn pim(investment_real: &[f64]) -> Vec<f64> {
+    let growth: Vec<f64> = investment_real
+        .windows(2)
+        .filter(|w| w[0] > 0.0)
+        .map(|w| w[1] / w[0] - 1.0)
+        .collect();
+    let g = if growth.is_empty() {
+        0.0
+    } else {
+        (growth.iter().sum::<f64>() / growth.len() as f64).clamp(0.0, 0.3)
+    };
+    let mut k = Vec::with_capacity(investment_real.len());
+    for (t, &i) in investment_real.iter().enumerate() {
+        let prev = if t == 0 {
+            i / (g + PIM_DEPRECIATION)
+        } else {
+            k[t - 1] * (1.0 - PIM_DEPRECIATION) + i
+        };
+        k.push(prev);
+    }
+    k
+}
+
+/// TP = TC / TE of the contemporaneous-frontier, VRS super-SBM Malmquist-Luenberger index, from
+/// the interpolated yearbook (`sv`) and environment (`env_seen`) columns exactly as the pipeline's
+/// DEA inputs are built (labour = employees, capital = PIM of real fixed investment, energy =
+/// electricity; good output real GDP; bad outputs SO2, dust, wastewater). Base year: TP = 1.
+fn technical_progress(
+    sv: &[Vec<f64>],
+    env_seen: &[Vec<f64>],
+    n: usize,
+    nt: usize,
+) -> Result<Vec<f64>, SynthError> {
+    let col = |name: &str| -> &Vec<f64> {
+        &sv[YEARBOOK_FIELDS.iter().position(|x| *x == name).unwrap_or(0)]
+    };
+    let mut capital = vec![0.0; n * nt];
+    for i in 0..n {
+        let real: Vec<f64> = (0..nt)
+            .map(|t| {
+                let k = idx(i, t, nt);
+                col("fixed_investment")[k] / (col("investment_deflator")[k] / 100.0)
+            })
+            .collect();
+        for (t, kap) in pim(&real).into_iter().enumerate() {
+            capital[idx(i, t, nt)] = kap;
+        }
+    }
+    let periods: Vec<robocarb_dea::DeaData> = (0..nt)
+        .map(|t| {
+            let ks: Vec<usize> = (0..n).map(|i| idx(i, t, nt)).collect();
+            robocarb_dea::DeaData {
+                inputs: ks
+                    .iter()
+                    .map(|&k| vec![col("employees")[k], capital[k], env_seen[3][k]])
+                    .collect(),
+                good: ks
+                    .iter()
+                    .map(|&k| vec![col("gdp_nominal")[k] / (col("gdp_deflator")[k] / 100.0)])
+                    .collect(),
+                bad: ks
+                    .iter()
+                    .map(|&k| vec![env_seen[0][k], env_seen[1][k], env_seen[2][k]])
+                    .collect(),
+            }
+        })
+        .collect();
+    let dea_err = |e: robocarb_dea::DeaError| SynthError::Config(format!("DEA of the twin: {e}"));
+    let (periods, _) = robocarb_dea::replace_zeros(&periods).map_err(dea_err)?;
+    let ml = robocarb_dea::malmquist_luenberger(
+        &periods,
+        robocarb_dea::Returns::Vrs,
+        robocarb_dea::Frontier::Contemporaneous,
+        None,
+    )
+    .map_err(dea_err)?;
+    let mut tp = vec![1.0; n * nt];
+    for (t, rows) in ml.yearly().iter().enumerate() {
+        for (i, row) in rows.iter().enumerate() {
+            tp[idx(i, t, nt)] = row.tp.ok_or_else(|| {
+                SynthError::Config(format!(
+                    "DEA of the twin: TP undefined for unit {i}, period {t}"
+                ))
+            })?;
+        }
+    }
+    Ok(tp)
+}
+
 /// Share of a city's cells missing in each yearbook / environment column (interior years only).
 pub const MISSING_RATE: f64 = 0.025;
 
@@ -445,7 +547,15 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
     }
     let robot_w = winsorize(&robot);
 
-    // ---- mediators (stream 5): m_k = a_k ROBOT_w + u_k ----
+    // ---- robot-driven investment (the TP channel) ----
+    // Fixed investment rises with robot exposure, I = I_0 exp(k ROBOT_w). The extra capital
+    // lowers the city's own measured efficiency growth (TE) while the frontier shift at its
+    // data (TC) is shared, so TP = TC / TE rises with ROBOT (docs/twin.md, "TP channel").
+    for k in 0..n * nt {
+        yb[18][k] = quantize(yb[18][k] * (truth.inv_per_robot * robot_w[k]).exp(), 1);
+    }
+
+    // ---- mediators (stream 5): m_k = a_k ROBOT_w + u_k for DI and IU; pollution noise for TP ----
     let mut r = stream(seed, 5);
     let mut m_di = vec![0.0; n * nt];
     let mut m_iu = vec![0.0; n * nt];
@@ -453,7 +563,9 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
     for k in 0..n * nt {
         m_di[k] = truth.a_di * robot_w[k] + truth.sd_u_di * normal(&mut r);
         m_iu[k] = truth.a_iu * robot_w[k] + truth.sd_u_iu * normal(&mut r);
-        m_tp[k] = truth.a_tp * robot_w[k] + truth.sd_u_tp * normal(&mut r);
+        // TP is not drawn: it is measured from the data by the DEA below. u_TP is only the
+        // idiosyncratic noise of the pollution intensities.
+        m_tp[k] = truth.sd_u_tp * normal(&mut r);
     }
     let mut r = stream(seed, 6);
     for (i, b) in base.iter().enumerate() {
@@ -480,7 +592,8 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
             yb[7][k] = va1;
             yb[8][k] = va2;
             yb[9][k] = quantize(gdp - va1 - va2, 1);
-            // pollution intensities fall with time and with m_TP (the TP channel)
+            // pollution intensities fall with time, with idiosyncratic noise u_TP; robots act on
+            // TP through capital (robot-driven investment above), not through pollution
             let green = (-0.05 * s - m_tp[k]).exp();
             let real = gdp_real[k];
             env[0][k] = quantize(
@@ -556,6 +669,14 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
     }
     let controls: Vec<Vec<f64>> = controls.iter().map(|c| winsorize(c)).collect();
 
+    // ---- TP as the pipeline measures it: super-SBM Malmquist-Luenberger on the written data ----
+    let env_seen: Vec<Vec<f64>> = (0..ENV_FIELDS.len())
+        .map(|c| seen(&env[c], &env_missing[c]))
+        .collect();
+    let tp = technical_progress(&sv, &env_seen, n, nt)?;
+    let mut truth = truth;
+    truth.a_tp = within_slope(&tp, &robot_w, n, nt);
+
     // ---- gov-business closeness (stream 8) and the heterogeneous ROBOT effect ----
     let mut r = stream(seed, 8);
     let gov_index: Vec<[f64; 3]> = base
@@ -592,7 +713,6 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
     let wshift: f64 =
         (0..n).map(|i| weight[i] * shift_of(i)).sum::<f64>() / wsum.max(f64::MIN_POSITIVE);
     let indirect = truth.a_di * truth.b_di + truth.a_iu * truth.b_iu + truth.a_tp * truth.b_tp;
-    let mut truth = truth;
     truth.beta_direct_base = truth.beta_total - indirect - wshift;
     let beta_i: Vec<f64> = (0..n)
         .map(|i| truth.beta_direct_base + shift_of(i))
@@ -635,7 +755,7 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
             rest[t] = truth.gamma_linear * s
                 + truth.gamma_quadratic * s * s
                 + beta_i[i] * robot_w[k]
-                + truth.b_tp * m_tp[k]
+                + truth.b_tp * tp[k]
                 + truth.b_iu * m_iu[k]
                 + truth.b_di * m_di[k]
                 + x

@@ -20,9 +20,14 @@ pub struct Truth {
     pub a_iu: f64,
     pub b_iu: f64,
     pub sd_u_iu: f64,
+    /// TP is measured, not drawn: `a_tp` is the two-way within slope of the DEA-measured TP on
+    /// ROBOT_w (no controls), filled by the generator; CARBON += b_tp * TP; `sd_u_tp` is the
+    /// sd of the log noise of the pollution intensities.
     pub a_tp: f64,
     pub b_tp: f64,
     pub sd_u_tp: f64,
+    /// Log change of fixed investment per thousand robots (ROBOT_w): I = I_0 exp(k ROBOT_w).
+    pub inv_per_robot: f64,
     /// Control coefficients in the order GDP, PS, FDI, FP, URB, EC, HC, VC (paper Table 4 col. 4).
     pub delta: [f64; 8],
     pub gamma_linear: f64,
@@ -64,9 +69,10 @@ impl Truth {
             a_iu: 0.02,
             b_iu: -0.3,
             sd_u_iu: 0.01,
-            a_tp: 0.03,
+            a_tp: f64::NAN,
             b_tp: -0.1,
-            sd_u_tp: 0.05,
+            sd_u_tp: 0.02,
+            inv_per_robot: 0.6,
             delta: [0.166, 0.407, -0.019, 0.158, 0.419, 0.130, -0.027, 0.079],
             gamma_linear: 0.035,
             gamma_quadratic: -0.0018,
@@ -108,8 +114,17 @@ impl Truth {
         for (g, v) in &self.group_effects {
             s.push_str(&format!("{g} = {}\n", toml_float(*v)));
         }
-        s.push_str("\n[mediators]\n# m = a * ROBOT_w + u, u ~ N(0, sd^2); CARBON += b * m\n");
-        s.push_str("# DI: exact (DI = emp_ict / emp_tertiary = city base + m). IU, TP: directional only.\n");
+        s.push_str(
+            "\n[mediators]\n# DI, IU: m = a * ROBOT_w + u, u ~ N(0, sd^2); CARBON += b * m\n",
+        );
+        s.push_str(
+            "# DI: exact (DI = emp_ict / emp_tertiary = city base + m). IU: directional only.\n",
+        );
+        s.push_str("# TP: measured by the super-SBM ML DEA on the written data (TC / TE); CARBON += b * TP exactly;\n");
+        s.push_str("# a = within slope of that TP on ROBOT_w (no controls), created by robot-driven investment;\n");
+        s.push_str(
+            "# sd_u = log noise of the pollution intensities. a is measured, so directional.\n",
+        );
         for (k, a, b, sd) in [
             ("DI", self.a_di, self.b_di, self.sd_u_di),
             ("IU", self.a_iu, self.b_iu, self.sd_u_iu),
@@ -119,6 +134,10 @@ impl Truth {
                 "{k} = {{ a = {a:?}, b = {b:?}, sd_u = {sd:?} }}\n"
             ));
         }
+        s.push_str(&format!(
+            "investment_per_robot = {:?}  # I = I_0 * exp(k * ROBOT_w)\n",
+            self.inv_per_robot
+        ));
         s.push_str("\n[instrument]\n# YFE_it = max(YFE_i,t-1, Poisson(k * ROBOT_it + 0.3 exp(v_i))), v_i ~ N(0, 0.8^2); excluded from CARBON\n");
         s.push_str(&format!(
             "yfe_per_thousand_robots = {:?}\n",

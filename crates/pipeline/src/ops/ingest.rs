@@ -3,7 +3,11 @@
 
 use super::{frame_in, op_err, table_in, FnOp, NODE, SRC};
 use robocarb_dag::{OpError, Outputs, SourceInput, TaskContext};
-use robocarb_ingest::{read_source, Adapted, CityIndex, ColumnMap, Encoding, ReadOptions, Source};
+use robocarb_exposure::Classification;
+use robocarb_ingest::{
+    read_source, Adapted, CityIndex, ColumnMap, Encoding, IngestError, Location, Problem,
+    ReadOptions, Source,
+};
 
 const CRATES: &[&str] = &["ingest", "panel"];
 const GLUE: &str = "ops/ingest.rs";
@@ -17,7 +21,7 @@ pub static READ_CITIES: FnOp = FnOp::new(
 );
 pub static READ_IFR: FnOp = FnOp::new(
     "read_ifr",
-    CRATES,
+    &["ingest", "panel", "exposure"],
     GLUE,
     &[("stocks", SRC, true), ("concordance", SRC, true)],
     run_ifr,
@@ -62,21 +66,25 @@ pub static READ_VENTILATION: FnOp = FnOp::new(
     "read_ventilation",
     CRATES,
     GLUE,
-    &[("file", SRC, true)],
+    &[("file", SRC, true), ("cities", NODE, false)],
     run_ventilation,
 );
 pub static READ_ENERGY: FnOp = FnOp::new(
     "read_energy",
     CRATES,
     GLUE,
-    &[("lights", SRC, true), ("province", SRC, true)],
+    &[
+        ("lights", SRC, true),
+        ("province", SRC, true),
+        ("cities", NODE, false),
+    ],
     run_energy,
 );
 pub static READ_ROBOT_FIRMS: FnOp = FnOp::new(
     "read_robot_firms",
     CRATES,
     GLUE,
-    &[("file", SRC, true)],
+    &[("file", SRC, true), ("cities", NODE, false)],
     run_firms,
 );
 pub static READ_ATTRIBUTES: FnOp = FnOp::new(
@@ -123,8 +131,24 @@ fn put(out: &mut Outputs, name: &str, a: &Adapted) -> Result<(), OpError> {
     Ok(())
 }
 
+/// The city index when the node binds a `cities` input: city codes are then checked against the
+/// list (and mapped through the crosswalk), so an unknown city is reported with its file, row
+/// and column instead of being dropped at the panel join.
+fn optional_city_index(ctx: &TaskContext<'_>) -> Result<Option<CityIndex>, OpError> {
+    if ctx.has_input("cities") {
+        city_index(ctx).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 fn single(ctx: &TaskContext<'_>, slot: &str, source: Source) -> Result<Outputs, OpError> {
-    let a = read(ctx.source(slot)?, source, ReadOptions::default())?;
+    let cities = optional_city_index(ctx)?;
+    let opts = ReadOptions {
+        cities: cities.as_ref(),
+        ..Default::default()
+    };
+    let a = read(ctx.source(slot)?, source, opts)?;
     let mut out = Outputs::new();
     put(&mut out, "table", &a)?;
     Ok(out)
@@ -184,7 +208,73 @@ fn run_ifr(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         ReadOptions::default(),
     )?;
     put(&mut out, "concordance", &conc)?;
+    check_concordance_covers(ctx, &stocks, &conc)?;
     Ok(out)
+}
+
+/// Every (IFR code, classification in force that year) of the stocks file must have a row in the
+/// concordance. Checked here, where both files are known, so the message names them (the
+/// `exposure` and `table1` nodes would otherwise fail later naming neither).
+fn check_concordance_covers(
+    ctx: &TaskContext<'_>,
+    stocks: &Adapted,
+    conc: &Adapted,
+) -> Result<(), OpError> {
+    let e = || op_err("IFR concordance check");
+    let covered: std::collections::BTreeSet<(&str, &str)> = conc
+        .frame
+        .str("ifr_code")
+        .map_err(e())?
+        .iter()
+        .zip(conc.frame.str("classification").map_err(e())?)
+        .map(|(code, class)| (code.as_str(), class.as_str()))
+        .collect();
+    let codes = stocks.frame.str("ifr_code").map_err(e())?;
+    let years = stocks.frame.i64("year").map_err(e())?;
+    for (code, &year) in codes.iter().zip(years) {
+        let class = Classification::for_year(year as i32).as_str();
+        if covered.contains(&(code.as_str(), class)) {
+            continue;
+        }
+        let stocks_path = &ctx.source("stocks")?.path;
+        let conc_path = &ctx.source("concordance")?.path;
+        let file = stocks_path.display().to_string();
+        let location = match first_row_with(stocks_path, code, year) {
+            Some(row) => Location::cell(&file, row, "ifr_code"),
+            None => Location {
+                column: Some("ifr_code".into()),
+                ..Location::file(&file)
+            },
+        };
+        return Err(OpError::new(
+            IngestError::data(
+                location,
+                Problem::Invalid(format!(
+                    "IFR code `{code}` (year {year}, classification {class}) has no row in {}; \
+                     add one mapping it to a group or to \"excluded\"",
+                    conc_path.display()
+                )),
+            )
+            .to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// The 1-based file row (header = 1) of the first line holding both `code` and `year` as fields,
+/// for the message only (the adapters' frames are sorted and carry no row numbers).
+fn first_row_with(path: &std::path::Path, code: &str, year: i64) -> Option<usize> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let year = year.to_string();
+    text.lines()
+        .position(|line| {
+            let fields: Vec<&str> = line
+                .split(',')
+                .map(|f| f.trim().trim_matches('"'))
+                .collect();
+            fields.contains(&code) && fields.contains(&year.as_str())
+        })
+        .map(|i| i + 1)
 }
 
 fn run_employment(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
@@ -237,10 +327,14 @@ fn run_ventilation(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
 
 fn run_energy(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let mut out = Outputs::new();
+    let cities = optional_city_index(ctx)?;
     let lights = read(
         ctx.source("lights")?,
         Source::NightLights,
-        ReadOptions::default(),
+        ReadOptions {
+            cities: cities.as_ref(),
+            ..Default::default()
+        },
     )?;
     put(&mut out, "night_lights", &lights)?;
     let prov = read(
