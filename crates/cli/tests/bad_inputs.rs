@@ -310,23 +310,27 @@ fn run_case(p: &Project, case: &Value, ctx: &EditContext) -> Outcome {
         args.push("--sources".into());
         args.push(case_dir.join("sources.toml").display().to_string());
         what = "sources file".to_string();
-    } else if let Some(edits) = case["pipeline_edits"].as_array() {
+    } else if case["pipeline_edits"].is_array() {
+        what = "pipeline file".to_string();
+    } else {
+        panic!("{name}: a case needs `source`, `sources_file` or `pipeline_edits`");
+    }
+    if let Some(edits) = case["pipeline_edits"].as_array() {
         let mut text = std::fs::read_to_string(p.path("pipelines/paper.toml")).expect("pipeline");
         for e in edits {
             let (from, to) = (s(e, "from"), s(e, "to"));
-            assert!(
-                text.contains(from),
-                "{name}: `{from}` not in pipelines/paper.toml"
-            );
+            // An edit already made upstream (e.g. a binding the pipeline has since adopted) is
+            // skipped; any other missing text is a stale manifest.
+            if !text.contains(from) && text.contains(to) {
+                continue;
+            }
+            assert!(text.contains(from), "{name}: `{from}` not in pipelines/paper.toml");
             text = text.replacen(from, to, 1);
         }
         let file = p.path(&format!("pipelines/bad_{name}.toml"));
         std::fs::write(&file, text).expect("pipeline");
         args.push("--pipeline".into());
         args.push(file.display().to_string());
-        what = "pipeline file".to_string();
-    } else {
-        panic!("{name}: a case needs `source`, `sources_file` or `pipeline_edits`");
     }
     args.push("run".into());
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();

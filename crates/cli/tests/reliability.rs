@@ -5,7 +5,8 @@
 //! carries timings) with one uninterrupted reference run, byte for byte.
 //!
 //! `ROBOCARB_FAULT_RUNS` (default 5) sets the number of killed runs; `ROBOCARB_FAULT_SEED` the
-//! seed of the kill delays.
+//! seed of the kill delays. `ROBOCARB_TEST_BIN` runs a copy of the binary instead of the one
+//! cargo built (for long runs while the shared target folder may be rebuilt).
 
 mod common;
 use common::Project;
@@ -14,6 +15,24 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// `robocarb` on the project, as `Project::cmd` but with the `ROBOCARB_TEST_BIN` override.
+fn cmd(p: &Project, args: &[&str]) -> std::process::Command {
+    let mut c = p.cmd(args);
+    if let Ok(bin) = std::env::var("ROBOCARB_TEST_BIN") {
+        let mut own = std::process::Command::new(bin);
+        own.current_dir(p.dir.path())
+            .args(args)
+            .env_remove("ROBOCARB_CODE_SALT")
+            .env("RUST_LOG", "warn");
+        c = own;
+    }
+    c
+}
+
+fn run(p: &Project, args: &[&str]) -> Output {
+    cmd(p, args).output().expect("run robocarb")
+}
 
 /// One uninterrupted run, shared by every test of this file.
 struct Reference {
@@ -27,7 +46,8 @@ fn reference() -> &'static Reference {
     REF.get_or_init(|| {
         let project = Project::new();
         let start = Instant::now();
-        project.ok(&["run"]);
+        let o = run(&project, &["run"]);
+        assert!(o.status.success(), "reference run: {}", text(&o));
         let seconds = start.elapsed().as_secs_f64();
         let outputs = outputs_of(&project.path("out"));
         assert!(
@@ -107,7 +127,7 @@ fn text(o: &Output) -> String {
 }
 
 fn verify_clean(p: &Project, flags: &[String], when: &str) {
-    let o = p.run(&with(flags, &["cache", "verify"]));
+    let o = run(p, &with(flags, &["cache", "verify"]));
     assert!(
         o.status.success() && String::from_utf8_lossy(&o.stdout).contains("store is valid"),
         "cache verify {when}: {}",
@@ -184,8 +204,7 @@ fn runs_killed_at_random_points_recover_to_identical_outputs() {
         let delay = splitmix(&mut seed) % span_ms;
         let dir = p.path(&format!("fault/{k}"));
         let flags = at(&dir);
-        let mut child = p
-            .cmd(&with(&flags, &["run"]))
+        let mut child = cmd(p, &with(&flags, &["run"]))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -199,7 +218,7 @@ fn runs_killed_at_random_points_recover_to_identical_outputs() {
         }
         let status = child.wait().expect("wait");
         verify_clean(p, &flags, &format!("right after kill {k} at {delay} ms"));
-        let recovery = p.run(&with(&flags, &["run", "--json"]));
+        let recovery = run(p, &with(&flags, &["run", "--json"]));
         assert!(
             recovery.status.success(),
             "recovery run {k}: {}",
@@ -263,7 +282,7 @@ fn a_failed_store_write_gives_a_clear_error_and_leaves_the_store_valid() {
     std::os::unix::fs::symlink("/proc/self/fdinfo", &tmp).expect("symlink");
     let unwritable = std::fs::write(tmp.join("probe"), b"x").is_err();
     if unwritable {
-        let o = p.run(&with(&flags, &["--sources", &sources, "run"]));
+        let o = run(p, &with(&flags, &["--sources", &sources, "run"]));
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
         assert!(
@@ -287,7 +306,7 @@ fn a_failed_store_write_gives_a_clear_error_and_leaves_the_store_valid() {
             "SKIPPED the chmod technique: running as root, a read-only folder does not stop writes"
         );
     } else {
-        let o = p.run(&with(&flags, &["--sources", &sources, "run"]));
+        let o = run(p, &with(&flags, &["--sources", &sources, "run"]));
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
         assert!(
@@ -324,7 +343,7 @@ fn a_failed_store_write_gives_a_clear_error_and_leaves_the_store_valid() {
 fn run_json(p: &Project, flags: &[String], extra: &[&str]) -> (Vec<String>, Vec<String>) {
     let mut args: Vec<&str> = extra.to_vec();
     args.extend(["run", "--json"]);
-    let o = p.run(&with(flags, &args));
+    let o = run(p, &with(flags, &args));
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     let list = |k: &str| {
@@ -394,7 +413,7 @@ fn corrupted_and_truncated_blobs_are_reported_by_verify_and_recomputed_by_run() 
     let a = std::fs::read(&action).expect("action");
     std::fs::write(&action, &a[..a.len() / 3]).expect("truncate action");
 
-    let o = p.run(&with(&flags, &["cache", "verify"]));
+    let o = run(p, &with(&flags, &["cache", "verify"]));
     let all = text(&o);
     assert_eq!(o.status.code(), Some(1), "{all}");
     assert_eq!(
@@ -426,7 +445,7 @@ fn four_concurrent_runs_on_one_store_all_succeed_with_identical_results() {
     let children: Vec<_> = (0..4)
         .map(|i| {
             let out = p.path(&format!("concurrent/out{i}")).display().to_string();
-            p.cmd(&["--cache", &cache, "--out", &out, "run"])
+            cmd(p, &["--cache", &cache, "--out", &out, "run"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -455,8 +474,7 @@ fn outputs_do_not_depend_on_threads_locale_or_hash_order() {
     for (jobs, lang) in [("1", "C"), ("2", "zh_CN.UTF-8"), ("8", "zh_CN.UTF-8")] {
         let dir = p.path(&format!("determinism/j{jobs}"));
         let flags = at(&dir);
-        let o = p
-            .cmd(&with(&flags, &["run", "--jobs", jobs]))
+        let o = cmd(p, &with(&flags, &["run", "--jobs", jobs]))
             .env("LANG", lang)
             .env("LC_ALL", lang)
             .output()

@@ -2,8 +2,8 @@
 //! SBM with undesirable outputs (Tone 2004) and super-SBM with undesirable outputs, under CRS or
 //! VRS, solved exactly as LPs (Charnes-Cooper transformation, a dense revised simplex built for
 //! DEA's shape); contemporaneous, sequential and global frontiers; the Malmquist-Luenberger
-//! index with its TE x TC decomposition and TP = TC / TE; the zero-data rule; the
-//! perpetual-inventory capital stock.
+//! index with its TE x TC decomposition and TP = TC / TE; the zero-data rule. (The
+//! perpetual-inventory capital stock is built in `ingest`, where the DEA inputs are assembled.)
 //!
 //! What it must not do: depend on polars, read or write files, or turn an infeasible program
 //! into a number. Inputs are plain unit-major slices; every infeasibility is reported per unit
@@ -23,7 +23,6 @@
 //! assert!(scores[1].value.unwrap() >= 1.0);
 //! ```
 
-mod capital;
 mod data;
 mod malmquist;
 #[cfg(test)]
@@ -31,7 +30,6 @@ mod microlp_check;
 mod sbm;
 pub mod simplex;
 
-pub use capital::{capital_stock_pim, pim_growth, DEFAULT_DEPRECIATION, PIM_GROWTH_BOUNDS};
 pub use data::{replace_zeros, DeaData, Dims, Variable, VariableKind, ZeroReplacement};
 pub use malmquist::{
     combine_pair, cross_scores, frontier_scores, malmquist_luenberger, ml_pair, sbm_scores,
@@ -79,7 +77,4 @@ pub enum DeaError {
         /// What happened.
         detail: String,
     },
-    /// Invalid perpetual-inventory input.
-    #[error("capital stock: {0}")]
-    Capital(String),
 }
