@@ -49,9 +49,10 @@ synth:
 montecarlo REPS="200":
     cargo run --release -p robocarb-pipeline --example montecarlo -- {{REPS}}
 
-# Bounded fuzzing of the adapters (needs cargo-fuzz and a nightly toolchain).
+# Bounded fuzzing of the adapters, the frame codec and the pipeline-file parser (needs cargo-fuzz and a
+# nightly toolchain: `cargo install cargo-fuzz`, `rustup toolchain install nightly`; see fuzz/README.md).
 fuzz SECONDS="60":
-    cd fuzz && for t in $(cargo fuzz list); do cargo fuzz run "$t" -- -max_total_time={{SECONDS}}; done
+    cd fuzz && for t in $(cargo +nightly fuzz list); do cargo +nightly fuzz run "$t" -- -max_total_time={{SECONDS}}; done
 
 # Regenerate golden files from the independent implementations (needs Python 3 and network access to PyPI).
 oracles:

@@ -108,9 +108,7 @@ def sbm(csv, reps, years=0, scores_out=None):
     s = res.summary_frame
     valid = s["score_valid"].astype(bool)
     if scores_out:
-        s[["dmu", "period", "score"]].to_csv(scores_out, index=False) if "dmu" in s else s.to_csv(
-            scores_out, index=False
-        )
+        s.to_csv(scores_out, index=False)
     return [
         {
             "peer": f"DEAPack {version('DEAPack')} UndesirableSlacksBasedDEA",

@@ -324,7 +324,10 @@ fn run_case(p: &Project, case: &Value, ctx: &EditContext) -> Outcome {
             if !text.contains(from) && text.contains(to) {
                 continue;
             }
-            assert!(text.contains(from), "{name}: `{from}` not in pipelines/paper.toml");
+            assert!(
+                text.contains(from),
+                "{name}: `{from}` not in pipelines/paper.toml"
+            );
             text = text.replacen(from, to, 1);
         }
         let file = p.path(&format!("pipelines/bad_{name}.toml"));
@@ -353,6 +356,17 @@ fn run_case(p: &Project, case: &Value, ctx: &EditContext) -> Outcome {
         let frag = frag.as_str().expect("fragment");
         if !stderr.contains(frag) {
             problems.push(format!("message lacks `{frag}`"));
+        }
+    }
+    for frag in case["expect_once"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
+        let frag = frag.as_str().expect("fragment");
+        let k = stderr.matches(frag).count();
+        if k != 1 {
+            problems.push(format!("`{frag}` appears {k} times, expected once"));
         }
     }
     let after = store_snapshot(&cache);

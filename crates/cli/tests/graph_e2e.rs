@@ -297,3 +297,64 @@ fn check_dot(dot: &str) {
         );
     }
 }
+
+/// Change one city's employees (a DEA input) in one year of the GBK yearbook, byte by byte (GBK
+/// leaves ASCII bytes as they are, and its trail bytes are never a comma).
+fn bump_yearbook(p: &Project, city: &str, year: &str) {
+    let path = p.path("data/default/yearbook/city_yearbook.csv");
+    let bytes = std::fs::read(&path).expect("read");
+    let mut lines: Vec<Vec<u8>> = bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
+    let mut changed = false;
+    for line in lines.iter_mut() {
+        let fields: Vec<&[u8]> = line.split(|b| *b == b',').collect();
+        if fields.len() > 3 && fields[0] == city.as_bytes() && fields[2] == year.as_bytes() {
+            let v: f64 = std::str::from_utf8(fields[3])
+                .expect("ascii")
+                .parse()
+                .expect("employees");
+            let new = format!("{}", v * 1.01);
+            let mut out: Vec<u8> = Vec::new();
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(if i == 3 { new.as_bytes() } else { f });
+            }
+            *line = out;
+            changed = true;
+        }
+    }
+    assert!(changed, "row {city} {year} not found");
+    std::fs::write(&path, lines.join(&b'\n')).expect("write");
+}
+
+#[test]
+fn one_city_year_of_dea_data_resolves_only_its_year_and_two_pairs() {
+    let p = Project::new();
+    p.run_json(&[]);
+    bump_yearbook(&p, "130100", "2015");
+    let v = p.json(&["run", "--json"]);
+    let node = |name: &str| {
+        v["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .find(|n| n["node"] == name)
+            .cloned()
+            .expect(name)
+    };
+    let parts = |name: &str| -> Vec<String> {
+        let mut l: Vec<String> = node(name)["tasks_executed"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .map(|s| s.as_str().expect("s").to_string())
+            .collect();
+        l.sort();
+        l
+    };
+    assert_eq!(parts("dea_frontier"), vec!["2015"]);
+    assert_eq!(parts("dea_ml"), vec!["2014-2015", "2015-2016"]);
+    assert_eq!(node("dea_frontier")["tasks_cached"], 13);
+    assert_eq!(node("dea_ml")["tasks_cached"], 11);
+}

@@ -184,6 +184,10 @@ fn resource_cities_real_list() {
             .filter(|n| n.contains("again") || n.contains("not carried over"))
             .count();
     assert_eq!(total, 126);
-    assert!(!a.frame.str("city_code").unwrap().contains(&"370100".to_string()));
+    assert!(!a
+        .frame
+        .str("city_code")
+        .unwrap()
+        .contains(&"370100".to_string()));
     assert!(a.report.unmatched.is_empty(), "{:?}", a.report.unmatched);
 }

@@ -17,7 +17,7 @@ pub mod loader;
 pub mod ops;
 pub mod registry;
 
-pub use loader::{load, LoadError, Pipeline};
+pub use loader::{load, load_text, LoadError, Pipeline};
 pub use registry::{OpEntry, ParamKind, ParamSpec, Registry};
 
 use robocarb_dag::ParamValue;

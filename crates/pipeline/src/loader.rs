@@ -192,6 +192,18 @@ pub fn load(
         file: fname.clone(),
         source,
     })?;
+    load_text(file, &text, sources_override, registry)
+}
+
+/// [`load`] on the text of a pipeline file (`file` names it in messages and anchors relative paths).
+pub fn load_text(
+    file: &Path,
+    text: &str,
+    sources_override: Option<&Path>,
+    registry: &Registry,
+) -> Result<Pipeline, LoadError> {
+    let fname = file.display().to_string();
+    let text = text.to_string();
     let parsed: PipelineFile = toml::from_str(&text).map_err(|e| toml_error(file, &text, e))?;
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let root = normalize(&base.join(".."));

@@ -140,3 +140,21 @@ fn sources_file_overrides_and_rejects_unknown_names() {
         "{err}"
     );
 }
+
+mod no_panic {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        /// Arbitrary text, and mutations of a valid pipeline file, load or fail with a typed error.
+        #[test]
+        fn loader_never_panics(text in "\\PC{0,400}", cut in 0usize..2000, insert in "[\\[\\]={}\",a-z0-9_:\\n ]{0,8}") {
+            let registry = robocarb_pipeline::registry();
+            let _ = robocarb_pipeline::load_text(std::path::Path::new("p.toml"), &text, None, &registry);
+            let base = include_str!("../../../pipelines/paper.toml");
+            let at = base.char_indices().map(|(i, _)| i).nth(cut % base.chars().count()).unwrap_or(0);
+            let mutated = format!("{}{}{}", &base[..at], insert, &base[at..]);
+            let _ = robocarb_pipeline::load_text(std::path::Path::new("p.toml"), &mutated, None, &registry);
+        }
+    }
+}

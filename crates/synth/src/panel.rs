@@ -96,6 +96,9 @@ pub struct Generated {
     /// constructed ROBOT (thousand units) before and after winsorizing
     pub robot: Vec<f64>,
     pub robot_w: Vec<f64>,
+    /// TP = TC / TE measured by the super-SBM Malmquist-Luenberger DEA on the written data
+    /// (base year 1), as entered in the CO2 equation.
+    pub tp: Vec<f64>,
     pub truth: Truth,
 }
 
@@ -819,6 +822,7 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
         gov_high,
         robot,
         robot_w,
+        tp,
         truth,
     })
 }

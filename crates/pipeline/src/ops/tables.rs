@@ -292,8 +292,8 @@ fn run_table4(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         columns,
         rows: rows(&["ROBOT"], true),
         notes: vec![
-            "t statistics in parentheses from standard errors clustered by city (reghdfe small-sample factor, G-1 df).".into(),
-            "*** p<0.01, ** p<0.05, * p<0.1. Within R2 with city (and year) effects partialled out.".into(),
+            "Standard errors clustered by city (reghdfe small-sample factor, G-1 df).".into(),
+            "Within R2: city (and year) effects partialled out.".into(),
         ],
     };
     render_regression(&doc)
@@ -346,7 +346,6 @@ fn run_table5(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         rows: rows(&["ROBOT_R", "ROBOT"], true),
         notes: vec![
             "City and year fixed effects; t statistics from city-clustered standard errors in parentheses.".into(),
-            "*** p<0.01, ** p<0.05, * p<0.1.".into(),
         ],
     };
     render_regression(&doc)
@@ -391,7 +390,6 @@ fn run_table6(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         rows: rows(&["ROBOT"], true),
         notes: vec![
             "(1)-(2): city and year effects, t from city-clustered errors. (3) FGLS as Stata xtgls, panels(hetero) corr(ar1), city and year dummies, z in parentheses. (4) Panel-corrected standard errors as Stata xtpcse, city and year dummies, z in parentheses.".into(),
-            "*** p<0.01, ** p<0.05, * p<0.1.".into(),
         ],
     };
     render_regression(&doc)
@@ -408,7 +406,6 @@ fn run_table7(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         notes: vec![
             "City and year effects absorbed; standard errors clustered by city. First stage: t; second stage: z as in the paper.".into(),
             "Cragg-Donald Wald F = Stata's minimum eigenvalue statistic; Kleibergen-Paap rk Wald F under clustering; Stock-Yogo 10% maximal IV size critical value for one endogenous regressor and one instrument is 16.38.".into(),
-            "*** p<0.01, ** p<0.05, * p<0.1.".into(),
         ],
     };
     render_regression(&doc)
@@ -426,7 +423,6 @@ fn run_table8(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         rows: rows(&["ROBOT", "TP", "IU", "DI"], true),
         notes: vec![
             "Stepwise mediation (Baron-Kenny), city and year effects, city-clustered t in parentheses. Sobel, Aroian and Goodman z and the city-cluster bootstrap interval of ab are under each mediator's outcome column.".into(),
-            "*** p<0.01, ** p<0.05, * p<0.1.".into(),
         ],
     };
     render_regression(&doc)
@@ -445,7 +441,6 @@ fn run_table9(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         notes: vec![
             "Split samples with city and year effects and controls; city-clustered t in parentheses.".into(),
             "diff_p: Fisher permutation test of the ROBOT coefficient difference (bdiff; whole cities permuted, folded one-sided p); chow_p: Wald test of the ROBOT x group interaction in the fully interacted model with city-clustered errors.".into(),
-            "*** p<0.01, ** p<0.05, * p<0.1.".into(),
         ],
     };
     render_regression(&doc)
