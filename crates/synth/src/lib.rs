@@ -7,6 +7,9 @@
 //! the instrument, the crosswalk, the city attribute lists, and `truth.toml` with every true
 //! parameter. The robot exposure is recomputed privately by the same shift-share formula the
 //! pipeline uses, and CO2 is generated from it, so estimates on the twin are centred on the truth.
+//! The TP mediator is measured, not drawn: the generator runs the pure `robocarb-dea` library
+//! (super-SBM Malmquist-Luenberger, VRS, contemporaneous) on the data it writes and feeds that TP
+//! into the CO2 equation (docs/twin.md, "TP channel").
 //!
 //! It must not be needed by any real-data run, must not depend on polars, and keeps no state:
 //! the same config gives the same bytes.

@@ -178,6 +178,9 @@ fn within_slope(y: &[f64], x: &[f64], n: usize, nt: usize) -> f64 {
     sxy / sxx.max(f64::MIN_POSITIVE)
 }
 
+/// Largest number of units for which the generator runs the DEA to measure TP.
+pub const MAX_DEA_UNITS: usize = 600;
+
 /// Depreciation of the perpetual inventory, as the pipeline's ingest uses it.
 const PIM_DEPRECIATION: f64 = 0.096;
 
@@ -676,9 +679,21 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
     let env_seen: Vec<Vec<f64>> = (0..ENV_FIELDS.len())
         .map(|c| seen(&env[c], &env_missing[c]))
         .collect();
-    let tp = technical_progress(&sv, &env_seen, n, nt)?;
     let mut truth = truth;
-    truth.a_tp = within_slope(&tp, &robot_w, n, nt);
+    // The DEA is quadratic-ish in the number of units: past MAX_DEA_UNITS (and when it cannot
+    // run, e.g. one city) the TP channel is off: TP = 1, a_TP = 0, `tp_measured = false`.
+    let measured = if (2..=MAX_DEA_UNITS).contains(&n) {
+        technical_progress(&sv, &env_seen, n, nt).ok()
+    } else {
+        None
+    };
+    truth.tp_measured = measured.is_some();
+    let tp = measured.unwrap_or_else(|| vec![1.0; n * nt]);
+    truth.a_tp = if truth.tp_measured {
+        within_slope(&tp, &robot_w, n, nt)
+    } else {
+        0.0
+    };
 
     // ---- gov-business closeness (stream 8) and the heterogeneous ROBOT effect ----
     let mut r = stream(seed, 8);

@@ -26,6 +26,8 @@ pub struct Truth {
     pub a_tp: f64,
     pub b_tp: f64,
     pub sd_u_tp: f64,
+    /// True when TP was measured by the DEA (false: TP = 1, channel off; see panel.rs).
+    pub tp_measured: bool,
     /// Log change of fixed investment per thousand robots (ROBOT_w): I = I_0 exp(k ROBOT_w).
     pub inv_per_robot: f64,
     /// Control coefficients in the order GDP, PS, FDI, FP, URB, EC, HC, VC (paper Table 4 col. 4).
@@ -72,6 +74,7 @@ impl Truth {
             a_tp: f64::NAN,
             b_tp: -0.1,
             sd_u_tp: 0.02,
+            tp_measured: false,
             inv_per_robot: 0.6,
             delta: [0.166, 0.407, -0.019, 0.158, 0.419, 0.130, -0.027, 0.079],
             gamma_linear: 0.035,
@@ -134,6 +137,7 @@ impl Truth {
                 "{k} = {{ a = {a:?}, b = {b:?}, sd_u = {sd:?} }}\n"
             ));
         }
+        s.push_str(&format!("tp_measured = {}\n", self.tp_measured));
         s.push_str(&format!(
             "investment_per_robot = {:?}  # I = I_0 * exp(k * ROBOT_w)\n",
             self.inv_per_robot
