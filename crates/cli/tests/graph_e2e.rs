@@ -46,6 +46,39 @@ fn second_run_executes_nothing_and_says_so() {
         }
     }
     assert!(p.path("out/report.html").exists());
+    check_table_snapshots(&p);
+}
+
+/// Every published table on the default data equals its snapshot in tests/snapshots/tables/
+/// (regenerate with UPDATE_SNAPSHOTS=1 after an intended change of the data or the code).
+fn check_table_snapshots(p: &Project) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/tables");
+    let update = std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1");
+    let mut checked = 0;
+    for (rel, bytes) in p.outputs() {
+        let Some(name) = rel.strip_prefix("tables/") else {
+            continue;
+        };
+        let snap = dir.join(name);
+        if update {
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            std::fs::write(&snap, &bytes).expect("write snapshot");
+        } else {
+            let expected = std::fs::read(&snap).unwrap_or_else(|_| {
+                panic!(
+                    "no snapshot {}; run with UPDATE_SNAPSHOTS=1",
+                    snap.display()
+                )
+            });
+            assert!(
+                expected == bytes,
+                "out/tables/{name} differs from its snapshot {}",
+                snap.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 8 * 5, "only {checked} table files published");
 }
 
 #[test]
