@@ -5,18 +5,19 @@
 #   * no-op rerun (`robocarb run` on a built store) and `robocarb status`: hyperfine (or a loop);
 #   * with --scale: the full pipeline, cold, on a county-scale twin (2,850 units, 2006..2019) and on
 #     a 30-year twin (274 units, 1990..2019).
+# ROBOCARB_BIN overrides the binary (and skips the release build).
 # Stores and outputs go to $BENCH_WORK (default /work/tmp-bench), never to the repo's cache/ or out/.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="${BENCH_WORK:-/work/tmp-bench}"
 RESULTS="$ROOT/bench/results"
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/robocarb"
+BIN="${ROBOCARB_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/robocarb}"
 SCALE=0
 [[ "${1:-}" == "--scale" ]] && SCALE=1
 mkdir -p "$WORK" "$RESULTS"
 
-(cd "$ROOT" && cargo build --release -q -p robocarb-cli)
+[[ -n "${ROBOCARB_BIN:-}" ]] || (cd "$ROOT" && cargo build --release -q -p robocarb-cli)
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
@@ -84,9 +85,9 @@ PY
   fi
 } | tee "$WORK/pipeline.jsonl"
 
-python3 - "$WORK/pipeline.jsonl" "$RESULTS/pipeline.json" <<'PY'
-import json, os, platform, subprocess, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+python3 - "$WORK/pipeline.jsonl" "$RESULTS/pipeline.json" "$BIN" <<'PY'
+import json, os, sys
+rows = [dict(json.loads(l), binary=sys.argv[3]) for l in open(sys.argv[1]) if l.strip()]
 old = {}
 if os.path.exists(sys.argv[2]):
     old = {r["case"]: r for r in json.load(open(sys.argv[2])).get("rows", [])}

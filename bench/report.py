@@ -134,7 +134,7 @@ def peers_section(peers) -> list[str]:
 
 
 def pipeline_section(pipe) -> list[str]:
-    out = ["### End to end (`bench/pipeline.sh`, release CLI)", ""]
+    out = ["### End to end (`bench/pipeline.sh`; the targets are for the release CLI, see the binary column)", ""]
     if not pipe:
         return out + ["Not run yet.", ""]
     targets = {
@@ -144,7 +144,7 @@ def pipeline_section(pipe) -> list[str]:
         "county_2850_cold": ("wall_s", 120.0, "< 2 min and < 4 GiB"),
         "years_30_cold": ("wall_s", None, "(recorded)"),
     }
-    out += ["| case | figure | peak RSS | target | verdict | load before |", "|---|---|---|---|---|---|"]
+    out += ["| case | figure | peak RSS | target | verdict | load before | binary |", "|---|---|---|---|---|---|---|"]
     for r in pipe["rows"]:
         key, lim, label = targets.get(r["case"], ("wall_s", None, ""))
         if "wall_s" in r:
@@ -159,7 +159,7 @@ def pipeline_section(pipe) -> list[str]:
             if r["case"] == "county_2850_cold":
                 ok = ok and r["peak_rss_mib"] < 4096
         v = verdict(ok) if ok is not None else "-"
-        out.append(f"| {r['case']} | {fig} | {rss} | {label} | {v} | {r['load_before']} |")
+        out.append(f"| {r['case']} | {fig} | {rss} | {label} | {v} | {r['load_before']} | {r.get('binary', '')} |")
     return out + [""]
 
 
