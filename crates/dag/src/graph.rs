@@ -156,6 +156,33 @@ pub trait Operation: Send + Sync {
     fn run(&self, ctx: &TaskContext<'_>) -> Result<Outputs, OpError>;
 }
 
+/// A reference to an operation is an operation (so `'static` operations can be shared as
+/// `Arc<&'static T>` without a forwarding wrapper).
+impl<T: Operation + ?Sized> Operation for &T {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn code_fingerprint(&self) -> String {
+        (**self).code_fingerprint()
+    }
+    fn schema_version(&self) -> u32 {
+        (**self).schema_version()
+    }
+    fn slots(&self) -> Vec<SlotSpec> {
+        (**self).slots()
+    }
+    fn partitions(
+        &self,
+        params: &Params,
+        upstream: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Option<Vec<PartitionPlan>>, OpError> {
+        (**self).partitions(params, upstream)
+    }
+    fn run(&self, ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
+        (**self).run(ctx)
+    }
+}
+
 /// What a slot is bound to in the pipeline file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Binding {

@@ -67,13 +67,13 @@ pub fn registry() -> Registry {
         &tables::TABLE7,
         &report::REPORT,
     ] {
-        r.register(Arc::new(StaticOp(op)), none());
+        r.register(Arc::new(op), none());
     }
-    r.register(Arc::new(StaticOp(&dea::DEA_INPUTS)), none());
-    r.register(Arc::new(StaticOp(&dea::DEA_FRONTIER)), vec![returns()]);
-    r.register(Arc::new(StaticOp(&dea::DEA_ML)), vec![returns()]);
+    r.register(Arc::new(&dea::DEA_INPUTS), none());
+    r.register(Arc::new(&dea::DEA_FRONTIER), vec![returns()]);
+    r.register(Arc::new(&dea::DEA_ML), vec![returns()]);
     r.register(
-        Arc::new(StaticOp(&panel::BUILD_PANEL)),
+        Arc::new(&panel::BUILD_PANEL),
         vec![
             f(
                 "winsor_lower",
@@ -88,51 +88,20 @@ pub fn registry() -> Registry {
         ],
     );
     r.register(
-        Arc::new(StaticOp(&tables::TABLE8)),
+        Arc::new(&tables::TABLE8),
         vec![
             i("bootstrap_reps", 1000, "city-cluster bootstrap draws of ab"),
             i("seed", 20240401, "seed of the bootstrap"),
         ],
     );
     r.register(
-        Arc::new(StaticOp(&tables::TABLE9)),
+        Arc::new(&tables::TABLE9),
         vec![
             i("permutations", 1000, "permutations of the bdiff test"),
             i("seed", 20240401, "seed of the permutations"),
         ],
     );
     r
-}
-
-/// A `'static` operation behind an `Arc<dyn Operation>`.
-struct StaticOp(&'static ops::FnOp);
-
-impl robocarb_dag::Operation for StaticOp {
-    fn name(&self) -> &str {
-        self.0.name()
-    }
-    fn code_fingerprint(&self) -> String {
-        self.0.code_fingerprint()
-    }
-    fn schema_version(&self) -> u32 {
-        self.0.schema_version()
-    }
-    fn slots(&self) -> Vec<robocarb_dag::SlotSpec> {
-        self.0.slots()
-    }
-    fn partitions(
-        &self,
-        params: &robocarb_dag::Params,
-        upstream: &std::collections::BTreeMap<String, Vec<String>>,
-    ) -> Result<Option<Vec<robocarb_dag::PartitionPlan>>, robocarb_dag::OpError> {
-        self.0.partitions(params, upstream)
-    }
-    fn run(
-        &self,
-        ctx: &robocarb_dag::TaskContext<'_>,
-    ) -> Result<robocarb_dag::Outputs, robocarb_dag::OpError> {
-        self.0.run(ctx)
-    }
 }
 
 /// The output `show` and `export` pick when none is named: `table`, else the first JSON, else the first.

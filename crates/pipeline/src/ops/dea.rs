@@ -3,7 +3,7 @@
 //! index), and `tfp` (the index per city-year, with TP = TC / TE).
 
 use super::{frame_in, op_err, param_str, table_in, FnOp, UpstreamNames, NODE};
-use robocarb_dag::{OpError, Outputs, Params, PartitionPlan, SlotKind, TaskContext};
+use robocarb_dag::{OpError, Outputs, Params, PartitionPlan, TaskContext};
 use robocarb_dea::{DeaData, ProgramStatus, Returns, Score, ScoreKind};
 use robocarb_panel::{Column, Frame};
 use std::collections::BTreeMap;
@@ -47,8 +47,6 @@ pub static TFP: FnOp = FnOp::new(
     &[("ml", NODE, true), ("frontier", NODE, true)],
     run_tfp,
 );
-
-const _: SlotKind = NODE;
 
 fn years_of(names: &[String]) -> Vec<String> {
     let mut v: Vec<String> = names
@@ -284,7 +282,6 @@ fn status_parse(s: &str) -> ProgramStatus {
 
 fn scores_frame(codes: &[String], year: i64, scores: &[Score]) -> Result<Frame, OpError> {
     let mut f = Frame::new();
-    let e = op_err("scores");
     f.push("city_code", Column::Str(codes.to_vec()))
         .map_err(op_err("scores"))?;
     f.push("year", Column::I64(vec![year; codes.len()]))
@@ -328,7 +325,7 @@ fn scores_frame(codes: &[String], year: i64, scores: &[Score]) -> Result<Frame, 
         "infeasible",
         Column::I64(scores.iter().map(|s| i64::from(s.infeasible)).collect()),
     )
-    .map_err(e)?;
+    .map_err(op_err("scores"))?;
     Ok(f)
 }
 

@@ -30,14 +30,7 @@ pub fn split_columns(data: &PanelData, reps: usize, seed: u64) -> Result<Vec<Col
         {
             let mask: Vec<bool> = group.iter().map(|g| *g == in_group).collect();
             let sub = data.subset(&mask)?;
-            let spec = Spec {
-                label,
-                dep: "CARBON",
-                regressors: vec!["ROBOT"],
-                year_fe: true,
-                controls: true,
-                sample,
-            };
+            let spec = Spec::new(label, "CARBON", &["ROBOT"]).on(sample);
             pair.push(ols_column(&spec, &fit(&sub, &spec)?));
         }
         let mut x: Vec<(&str, &[f64])> = vec![("ROBOT", data.col("ROBOT")?)];

@@ -142,10 +142,14 @@ fn optional_city_index(ctx: &TaskContext<'_>) -> Result<Option<CityIndex>, OpErr
     }
 }
 
+/// Read the source bound to `slot` into the node's `table`, with the city list and the column
+/// map when the node binds them.
 fn single(ctx: &TaskContext<'_>, slot: &str, source: Source) -> Result<Outputs, OpError> {
     let cities = optional_city_index(ctx)?;
+    let map = column_map(ctx)?;
     let opts = ReadOptions {
         cities: cities.as_ref(),
+        column_map: map.as_ref(),
         ..Default::default()
     };
     let a = read(ctx.source(slot)?, source, opts)?;
@@ -282,43 +286,15 @@ fn run_employment(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
 }
 
 fn run_yearbook(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
-    let cities = city_index(ctx)?;
-    let map = column_map(ctx)?;
-    let opts = ReadOptions {
-        cities: Some(&cities),
-        column_map: map.as_ref(),
-        ..Default::default()
-    };
-    let a = read(ctx.source("file")?, Source::CityYearbook, opts)?;
-    let mut out = Outputs::new();
-    put(&mut out, "table", &a)?;
-    Ok(out)
+    single(ctx, "file", Source::CityYearbook)
 }
 
 fn run_environment(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
-    let cities = city_index(ctx)?;
-    let map = column_map(ctx)?;
-    let opts = ReadOptions {
-        cities: Some(&cities),
-        column_map: map.as_ref(),
-        ..Default::default()
-    };
-    let a = read(ctx.source("file")?, Source::CityEnvironment, opts)?;
-    let mut out = Outputs::new();
-    put(&mut out, "table", &a)?;
-    Ok(out)
+    single(ctx, "file", Source::CityEnvironment)
 }
 
 fn run_ceads(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
-    let cities = city_index(ctx)?;
-    let opts = ReadOptions {
-        cities: Some(&cities),
-        ..Default::default()
-    };
-    let a = read(ctx.source("file")?, Source::CeadsCity, opts)?;
-    let mut out = Outputs::new();
-    put(&mut out, "table", &a)?;
-    Ok(out)
+    single(ctx, "file", Source::CeadsCity)
 }
 
 fn run_ventilation(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {

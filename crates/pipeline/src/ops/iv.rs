@@ -11,14 +11,7 @@ use std::collections::BTreeMap;
 
 pub fn iv_columns(data: &PanelData) -> Result<Vec<ColumnDoc>, OpError> {
     // First stage as its own regression, to report every coefficient as the paper does.
-    let fs_spec = Spec {
-        label: "First stage",
-        dep: "ROBOT",
-        regressors: vec!["YFE"],
-        year_fe: true,
-        controls: true,
-        sample: "all",
-    };
+    let fs_spec = Spec::new("First stage", "ROBOT", &["YFE"]);
     let fs = fit(data, &fs_spec)?;
     let mut first = ols_column(&fs_spec, &fs);
     first.estimator = "iv_first".into();

@@ -14,14 +14,7 @@ pub fn mediation_columns(
     reps: usize,
     seed: u64,
 ) -> Result<Vec<ColumnDoc>, OpError> {
-    let base = Spec {
-        label: "(1)",
-        dep: "CARBON",
-        regressors: vec!["ROBOT"],
-        year_fe: true,
-        controls: true,
-        sample: "all",
-    };
+    let base = Spec::new("(1)", "CARBON", &["ROBOT"]);
     let mut columns = vec![ols_column(&base, &fit(data, &base)?)];
     let controls: Vec<&[f64]> = CONTROLS
         .iter()
@@ -29,22 +22,8 @@ pub fn mediation_columns(
         .collect::<Result<_, _>>()?;
     let labels = ["(2)", "(3)", "(4)", "(5)", "(6)", "(7)"];
     for (k, m) in MEDIATORS.iter().enumerate() {
-        let a_spec = Spec {
-            label: labels[2 * k],
-            dep: m,
-            regressors: vec!["ROBOT"],
-            year_fe: true,
-            controls: true,
-            sample: "all",
-        };
-        let b_spec = Spec {
-            label: labels[2 * k + 1],
-            dep: "CARBON",
-            regressors: vec!["ROBOT", m],
-            year_fe: true,
-            controls: true,
-            sample: "all",
-        };
+        let a_spec = Spec::new(labels[2 * k], m, &["ROBOT"]);
+        let b_spec = Spec::new(labels[2 * k + 1], "CARBON", &["ROBOT", m]);
         columns.push(ols_column(&a_spec, &fit(data, &a_spec)?));
         let mut outcome = ols_column(&b_spec, &fit(data, &b_spec)?);
         let input = MediationInput {

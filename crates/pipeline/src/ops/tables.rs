@@ -97,6 +97,40 @@ pub struct Spec<'a> {
     pub sample: &'a str,
 }
 
+impl<'a> Spec<'a> {
+    /// The paper's baseline form: city and year effects, controls, the whole sample.
+    pub fn new(label: &'a str, dep: &'a str, regressors: &[&'a str]) -> Self {
+        Spec {
+            label,
+            dep,
+            regressors: regressors.to_vec(),
+            year_fe: true,
+            controls: true,
+            sample: "all",
+        }
+    }
+    pub fn without_year_fe(mut self) -> Self {
+        self.year_fe = false;
+        self
+    }
+    pub fn without_controls(mut self) -> Self {
+        self.controls = false;
+        self
+    }
+    pub fn on(mut self, sample: &'a str) -> Self {
+        self.sample = sample;
+        self
+    }
+}
+
+/// Fit every spec and make its column.
+pub fn fit_columns(data: &PanelData, specs: &[Spec]) -> Result<Vec<ColumnDoc>, OpError> {
+    specs
+        .iter()
+        .map(|s| fit(data, s).map(|r| ols_column(s, &r)))
+        .collect()
+}
+
 /// Estimate `spec` with city (and year) fixed effects and city-clustered errors.
 pub fn fit(data: &PanelData, spec: &Spec) -> Result<OlsResult, OpError> {
     let y = data.col(spec.dep)?;
@@ -249,43 +283,14 @@ fn run_table3(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
 fn run_table4(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let data = panel(ctx)?;
     let specs = [
-        Spec {
-            label: "(1)",
-            dep: "CARBON",
-            regressors: vec!["ROBOT"],
-            year_fe: false,
-            controls: false,
-            sample: "all",
-        },
-        Spec {
-            label: "(2)",
-            dep: "CARBON",
-            regressors: vec!["ROBOT"],
-            year_fe: false,
-            controls: true,
-            sample: "all",
-        },
-        Spec {
-            label: "(3)",
-            dep: "CARBON",
-            regressors: vec!["ROBOT"],
-            year_fe: true,
-            controls: false,
-            sample: "all",
-        },
-        Spec {
-            label: "(4)",
-            dep: "CARBON",
-            regressors: vec!["ROBOT"],
-            year_fe: true,
-            controls: true,
-            sample: "all",
-        },
+        Spec::new("(1)", "CARBON", &["ROBOT"])
+            .without_year_fe()
+            .without_controls(),
+        Spec::new("(2)", "CARBON", &["ROBOT"]).without_year_fe(),
+        Spec::new("(3)", "CARBON", &["ROBOT"]).without_controls(),
+        Spec::new("(4)", "CARBON", &["ROBOT"]),
     ];
-    let columns = specs
-        .iter()
-        .map(|s| fit(&data, s).map(|r| ols_column(s, &r)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let columns = fit_columns(&data, &specs)?;
     let doc = TableDoc {
         table: "table4".into(),
         title: "Baseline: industrial robots and city CO2 emissions".into(),
@@ -302,43 +307,12 @@ fn run_table4(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
 fn run_table5(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let data = panel(ctx)?;
     let specs = [
-        Spec {
-            label: "(1)",
-            dep: "CARBON",
-            regressors: vec!["ROBOT_R"],
-            year_fe: true,
-            controls: false,
-            sample: "all",
-        },
-        Spec {
-            label: "(2)",
-            dep: "CARBON",
-            regressors: vec!["ROBOT_R"],
-            year_fe: true,
-            controls: true,
-            sample: "all",
-        },
-        Spec {
-            label: "(3)",
-            dep: "CARBON_I",
-            regressors: vec!["ROBOT"],
-            year_fe: true,
-            controls: false,
-            sample: "all",
-        },
-        Spec {
-            label: "(4)",
-            dep: "CARBON_I",
-            regressors: vec!["ROBOT"],
-            year_fe: true,
-            controls: true,
-            sample: "all",
-        },
+        Spec::new("(1)", "CARBON", &["ROBOT_R"]).without_controls(),
+        Spec::new("(2)", "CARBON", &["ROBOT_R"]),
+        Spec::new("(3)", "CARBON_I", &["ROBOT"]).without_controls(),
+        Spec::new("(4)", "CARBON_I", &["ROBOT"]),
     ];
-    let columns = specs
-        .iter()
-        .map(|s| fit(&data, s).map(|r| ols_column(s, &r)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let columns = fit_columns(&data, &specs)?;
     let doc = TableDoc {
         table: "table5".into(),
         title: "Robustness: alternative exposure (ROBOT_R) and carbon intensity (CARBON_I)".into(),
@@ -360,27 +334,12 @@ fn run_table6(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         .collect();
     let sub = data.subset(&keep)?;
     let specs = [
-        Spec {
-            label: "(1)",
-            dep: "CARBON",
-            regressors: vec!["ROBOT"],
-            year_fe: true,
-            controls: false,
-            sample: "excl_municipalities_plan",
-        },
-        Spec {
-            label: "(2)",
-            dep: "CARBON",
-            regressors: vec!["ROBOT"],
-            year_fe: true,
-            controls: true,
-            sample: "excl_municipalities_plan",
-        },
+        Spec::new("(1)", "CARBON", &["ROBOT"])
+            .without_controls()
+            .on("excl_municipalities_plan"),
+        Spec::new("(2)", "CARBON", &["ROBOT"]).on("excl_municipalities_plan"),
     ];
-    let mut columns = specs
-        .iter()
-        .map(|s| fit(&sub, s).map(|r| ols_column(s, &r)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut columns = fit_columns(&sub, &specs)?;
     columns.push(super::gls::fgls_column(&data, "(3)")?);
     columns.push(super::gls::pcse_column(&data, "(4)")?);
     let doc = TableDoc {
