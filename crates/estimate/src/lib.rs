@@ -37,6 +37,7 @@
 //! ```
 
 pub mod absorb;
+mod balanced;
 pub mod describe;
 pub mod dist;
 mod error;

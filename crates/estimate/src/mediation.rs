@@ -13,11 +13,16 @@
 //! new cluster, and FE dimensions nested in the cluster (city FE) get a new level per
 //! copy, as Stata's `bootstrap, cluster() idcluster()`. Equations 2 and 3 are re-estimated
 //! per draw (singletons dropped as usual); draws whose fit fails are counted, not used.
+//! On a balanced unit x period panel clustered by unit a draw is a re-weighting of whole
+//! units, and its slopes come from per-unit moments ([`crate::balanced`]) with the same
+//! normal equations; any other design, or any draw that is not clean there, takes the
+//! general path above.
 //! Percentile interval: type-7 quantiles at `α/2`, `1-α/2` of the `ab*`. Bias-corrected:
 //! `z0 = Φ^{-1}(#{ab* <= ab} / B)`, quantiles at `Φ(2 z0 ± z_{1-α/2})` (Efron; Stata's
 //! `estat bootstrap, bc` formula), `None` when `z0` is infinite.
 
 use crate::absorb::is_nested;
+use crate::balanced::BalancedPanel;
 use crate::linear::{check_finite, check_len, Prepared};
 use crate::ols::ols_prepared;
 use crate::resample::{bootstrap_draws, gather, quantile_sorted, ClusterRows, Draws};
@@ -256,72 +261,39 @@ fn bootstrap_ab(
         .iter()
         .map(|f| is_nested(f, input.cluster))
         .collect();
-    let mut values = Vec::with_capacity(draws.len());
-    let mut failed = 0;
     for draw in draws {
         if let Some(&bad) = draw.iter().find(|&&k| k as usize >= g) {
             return Err(EstimateError::InvalidArgument(format!(
                 "bootstrap draw refers to cluster position {bad} of {g}"
             )));
         }
-        let mut rows = Vec::new();
-        let mut new_cluster = Vec::new();
-        for (copy, &k) in draw.iter().enumerate() {
-            for &r in &clusters.rows[k as usize] {
-                rows.push(r);
-                new_cluster.push(copy as u32);
+    }
+    // Variables of the moment fast path: y, X, M, controls (indices 0, 1, 2, 3..).
+    let mut vars: Vec<&[f64]> = vec![input.y, input.x.1, input.m.1];
+    vars.extend(input.controls.iter().map(|(_, v)| *v));
+    let balanced = BalancedPanel::new(&clusters, &input.fe, &vars);
+    let controls: Vec<usize> = (3..vars.len()).collect();
+    let regs_a: Vec<usize> = std::iter::once(1).chain(controls.iter().copied()).collect();
+    let regs_b: Vec<usize> = [1, 2].into_iter().chain(controls.iter().copied()).collect();
+    let tol = opts.fit.collinearity_tolerance;
+    let mut weights = vec![0.0; g];
+    let mut values = Vec::with_capacity(draws.len());
+    let mut failed = 0;
+    for draw in draws {
+        let fast = balanced.as_ref().and_then(|panel| {
+            weights.iter_mut().for_each(|w| *w = 0.0);
+            for &k in draw {
+                weights[k as usize] += 1.0;
             }
-        }
-        // FE nested in the cluster get a distinct level per drawn copy.
-        let fe: Vec<Vec<u32>> = input
-            .fe
-            .iter()
-            .zip(&nested)
-            .map(|(f, &is_n)| {
-                let raw = gather(f, &rows);
-                if is_n {
-                    let pairs: Vec<u64> = raw
-                        .iter()
-                        .zip(&new_cluster)
-                        .map(|(&l, &c)| ((c as u64) << 32) | l as u64)
-                        .collect();
-                    relabel(&pairs)
-                } else {
-                    raw
-                }
-            })
-            .collect();
-        let fe_refs: Vec<&[u32]> = fe.iter().map(|v| v.as_slice()).collect();
-        let y = gather(input.y, &rows);
-        let x = gather(input.x.1, &rows);
-        let m = gather(input.m.1, &rows);
-        let controls: Vec<Vec<f64>> = input
-            .controls
-            .iter()
-            .map(|(_, v)| gather(v, &rows))
-            .collect();
-        let control_refs: Vec<(&str, &[f64])> = input
-            .controls
-            .iter()
-            .zip(&controls)
-            .map(|((n, _), v)| (*n, v.as_slice()))
-            .collect();
-        let fit = equations(
-            &y,
-            (input.x.0, &x),
-            (input.m.0, &m),
-            &control_refs,
-            &fe_refs,
-            Vce::Unadjusted,
-            &opts.fit,
-            false,
-        );
-        match fit {
-            Ok((_, eq2, eq3)) => match (eq2.coef(input.x.0), eq3.coef(input.m.0)) {
-                (Some(a), Some(b)) => values.push(a.0 * b.0),
-                _ => failed += 1,
-            },
-            Err(_) => failed += 1,
+            let moments = panel.weighted(&weights);
+            let a = moments.slopes(2, &regs_a, tol)?;
+            let b = moments.slopes(0, &regs_b, tol)?;
+            // In eq. 3 the mediator is the second regressor.
+            Some(a[0] * b[1])
+        });
+        match fast.or_else(|| general_draw(input, opts, &clusters, &nested, draw)) {
+            Some(ab) => values.push(ab),
+            None => failed += 1,
         }
     }
     if values.len() < 2 {
@@ -361,6 +333,132 @@ fn bootstrap_ab(
     }))
 }
 
+/// One bootstrap draw on the general path: the drawn rows, FE nested in the cluster
+/// relabelled per copy, equations 2 and 3 re-estimated; `None` when the fit fails.
+fn general_draw(
+    input: &MediationInput,
+    opts: &MediationOptions,
+    clusters: &ClusterRows,
+    nested: &[bool],
+    draw: &[u32],
+) -> Option<f64> {
+    let mut rows = Vec::new();
+    let mut new_cluster = Vec::new();
+    for (copy, &k) in draw.iter().enumerate() {
+        for &r in &clusters.rows[k as usize] {
+            rows.push(r);
+            new_cluster.push(copy as u32);
+        }
+    }
+    // FE nested in the cluster get a distinct level per drawn copy.
+    let fe: Vec<Vec<u32>> = input
+        .fe
+        .iter()
+        .zip(nested)
+        .map(|(f, &is_n)| {
+            let raw = gather(f, &rows);
+            if is_n {
+                let pairs: Vec<u64> = raw
+                    .iter()
+                    .zip(&new_cluster)
+                    .map(|(&l, &c)| ((c as u64) << 32) | l as u64)
+                    .collect();
+                relabel(&pairs)
+            } else {
+                raw
+            }
+        })
+        .collect();
+    let fe_refs: Vec<&[u32]> = fe.iter().map(|v| v.as_slice()).collect();
+    let y = gather(input.y, &rows);
+    let x = gather(input.x.1, &rows);
+    let m = gather(input.m.1, &rows);
+    let controls: Vec<Vec<f64>> = input
+        .controls
+        .iter()
+        .map(|(_, v)| gather(v, &rows))
+        .collect();
+    let control_refs: Vec<(&str, &[f64])> = input
+        .controls
+        .iter()
+        .zip(&controls)
+        .map(|((n, _), v)| (*n, v.as_slice()))
+        .collect();
+    let (_, eq2, eq3) = equations(
+        &y,
+        (input.x.0, &x),
+        (input.m.0, &m),
+        &control_refs,
+        &fe_refs,
+        Vce::Unadjusted,
+        &opts.fit,
+        false,
+    )
+    .ok()?;
+    let a = eq2.coef(input.x.0)?;
+    let b = eq3.coef(input.m.0)?;
+    Some(a.0 * b.0)
+}
+
 fn relabel(codes: &[u64]) -> Vec<u32> {
     crate::absorb::compact_codes(codes).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Every bootstrap replicate (moment fast path where it applies) equals the general
+    /// path's refit of the same draw, including draws where a control becomes collinear
+    /// (it moves only in unit 0) and the fast path hands the draw back.
+    #[test]
+    fn fast_bootstrap_replicates_equal_general_refits() {
+        let (g, t) = (30, 6);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let city: Vec<u32> = (0..g * t).map(|i| (i / t) as u32 + 100).collect();
+        let year: Vec<u32> = (0..g * t).map(|i| (i % t) as u32).collect();
+        let noise = |rng: &mut ChaCha8Rng| rng.random::<f64>() - 0.5;
+        let x: Vec<f64> = (0..g * t)
+            .map(|i| (i % 7) as f64 + noise(&mut rng))
+            .collect();
+        let m: Vec<f64> = x.iter().map(|v| 0.5 * v + noise(&mut rng)).collect();
+        let y: Vec<f64> = x
+            .iter()
+            .zip(&m)
+            .map(|(a, b)| a - b + noise(&mut rng))
+            .collect();
+        let only_first: Vec<f64> = (0..g * t)
+            .map(|i| if i < t { i as f64 } else { 0.0 })
+            .collect();
+        let input = MediationInput {
+            y: &y,
+            x: ("x", &x),
+            m: ("m", &m),
+            controls: vec![("w", &only_first)],
+            fe: vec![&city, &year],
+            cluster: &city,
+        };
+        let draws = crate::resample::bootstrap_draws(60, g, 5);
+        assert!(
+            draws.iter().any(|d| !d.contains(&0)),
+            "no draw exercises the fallback"
+        );
+        let opts = MediationOptions {
+            draws: Draws::Explicit(&draws),
+            ..Default::default()
+        };
+        let got = mediation(&input, &opts).unwrap().bootstrap.unwrap();
+        let clusters = ClusterRows::new(&city);
+        let nested = [true, false];
+        let want: Vec<f64> = draws
+            .iter()
+            .filter_map(|d| general_draw(&input, &opts, &clusters, &nested, d))
+            .collect();
+        assert_eq!(got.draws.len(), want.len());
+        for (a, b) in got.draws.iter().zip(&want) {
+            assert!((a - b).abs() <= 1e-10 * b.abs().max(1e-12), "{a} vs {b}");
+        }
+    }
 }
