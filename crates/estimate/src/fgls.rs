@@ -182,7 +182,10 @@ impl GlsOptions {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GlsResult {
     pub options: GlsOptions,
+    /// Names of the kept regressors (coefficient vectors follow them).
     pub names: Vec<String>,
+    /// Regressors dropped as collinear before estimation, as Stata's `_rmcoll` notes them.
+    pub collinear_dropped: Vec<String>,
     pub b: Vec<f64>,
     pub se: Vec<f64>,
     pub z: Vec<f64>,
@@ -238,7 +241,7 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
                 });
             }
         }
-        let b0 = ols(prep.x.as_ref(), &prep.y, data.names)?.b;
+        let b0 = ols(prep.x.as_ref(), &prep.y, &prep.names)?.b;
         let e0 = residuals(prep.x.as_ref(), &prep.y, &b0);
         let mut rho_panel = Vec::with_capacity(m);
         for p in 0..m {
@@ -273,7 +276,7 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
     }
 
     // Step 2: OLS on the (transformed) data gives the residuals for the variances.
-    let first = ols(xs.as_ref(), &ys, data.names)?;
+    let first = ols(xs.as_ref(), &ys, &prep.names)?;
     let mut e = residuals(xs.as_ref(), &ys, &first.b);
     let y_scale = mean_square(&ys);
     let mut b_old: Option<Vec<f64>> = None;
@@ -300,7 +303,7 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
             GlsPanels::Hetero => 1.0 / sigma2[prep.row_panel[r]],
         };
         let w: Vec<f64> = (0..n).map(row_weight).collect();
-        let fit = wls(xs.as_ref(), &ys, &w, data.names)?;
+        let fit = wls(xs.as_ref(), &ys, &w, &prep.names)?;
         iterations += 1;
         if !opts.igls {
             break (fit.b, fit.gram, sigma2);
@@ -335,10 +338,11 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
             });
             -0.5 * (n as f64 * (2.0 * std::f64::consts::PI).ln() + lndet + quad)
         });
-    let inf = Inference::new(&b, v.as_ref(), prep.constant)?;
+    let inf = Inference::new(&b, v.as_ref(), prep.constant, true)?;
     Ok(GlsResult {
         options: *opts,
-        names: data.names.to_vec(),
+        names: prep.names.clone(),
+        collinear_dropped: prep.collinear_dropped.clone(),
         b,
         se: inf.se,
         z: inf.z,
@@ -380,6 +384,46 @@ pub(crate) struct Prepared {
     /// The row's panel is also observed at time - 1 (the row before it).
     pub has_pred: Vec<bool>,
     pub constant: Option<usize>,
+    /// Names of the kept columns of `x`.
+    pub names: Vec<String>,
+    /// Regressors dropped as collinear (Stata `_rmcoll`: "omitted because of collinearity").
+    pub collinear_dropped: Vec<String>,
+}
+
+/// Tolerance of [`noncollinear_columns`]: a column is dropped when its squared residual on
+/// the kept columns is at most this fraction of its centred sum of squares (of its sum of
+/// squares for the constant), as the OLS path's `collinearity_tolerance`.
+const RMCOLL_TOL: f64 = 1e-9;
+
+/// Indices of the columns kept by an ordered collinearity check (the constant, if any, first;
+/// then the others in order), returned in their original order.
+fn noncollinear_columns(columns: &[Vec<f64>], constant: Option<usize>) -> Vec<usize> {
+    let k = columns.len();
+    let order: Vec<usize> = constant
+        .into_iter()
+        .chain((0..k).filter(|&j| Some(j) != constant))
+        .collect();
+    let ordered: Vec<&[f64]> = order.iter().map(|&j| columns[j].as_slice()).collect();
+    let a = crate::linalg::gram(&ordered);
+    let scale: Vec<f64> = ordered
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let n = c.len() as f64;
+            if constant.is_some() && i > 0 {
+                let mean = c.iter().sum::<f64>() / n;
+                c.iter().map(|v| (v - mean) * (v - mean)).sum()
+            } else {
+                c.iter().map(|v| v * v).sum()
+            }
+        })
+        .collect();
+    let mut kept: Vec<usize> = crate::linalg::detect_collinear(&a, k, &scale, RMCOLL_TOL)
+        .into_iter()
+        .map(|i| order[i])
+        .collect();
+    kept.sort_unstable();
+    kept
 }
 
 impl Prepared {
@@ -432,6 +476,23 @@ impl Prepared {
                 });
             }
             columns.push(col);
+        }
+        // Stata's `_rmcoll` before estimating: the constant first, then the regressors in
+        // order, each kept unless it is (numerically) a combination of those kept before it.
+        let constant_raw = (0..k).find(|&j| columns[j].iter().all(|&v| v == 1.0));
+        let kept_cols = noncollinear_columns(&columns, constant_raw);
+        let collinear_dropped: Vec<String> = (0..k)
+            .filter(|j| !kept_cols.contains(j))
+            .map(|j| d.names[j].clone())
+            .collect();
+        let names: Vec<String> = kept_cols.iter().map(|&j| d.names[j].clone()).collect();
+        let columns: Vec<Vec<f64>> = kept_cols
+            .iter()
+            .map(|&j| std::mem::take(&mut columns[j]))
+            .collect();
+        let k = columns.len();
+        if k == 0 {
+            return Err(GlsError::Empty);
         }
         if n <= k {
             return Err(GlsError::TooFewObservations { n, k });
@@ -490,6 +551,8 @@ impl Prepared {
             n_periods: distinct.len(),
             has_pred,
             constant,
+            names,
+            collinear_dropped,
         })
     }
 
@@ -732,24 +795,36 @@ const WALD_TOL: f64 = 1e-10;
 const PSD_TOL: f64 = 1e-8;
 
 impl Inference {
-    pub fn new(b: &[f64], v: MatRef<'_, f64>, constant: Option<usize>) -> Result<Self, GlsError> {
+    /// `psd_by_construction`: V is a sandwich or inverse of Gram matrices, so a negative
+    /// variance left in the sweep is rounding (V singular: many panels, few periods) and the
+    /// coefficient is treated as dependent, as Stata's `invsym` does; otherwise (a pairwise
+    /// PCSE Sigma, which need not be PSD) it is an error.
+    pub fn new(
+        b: &[f64],
+        v: MatRef<'_, f64>,
+        constant: Option<usize>,
+        psd_by_construction: bool,
+    ) -> Result<Self, GlsError> {
         let k = b.len();
-        // V must be positive semidefinite (a pairwise PCSE Sigma need not be).
+        let strict = !psd_by_construction;
         let all: Vec<usize> = (0..k).collect();
-        ordered_sweep(v, &all).ok_or(GlsError::CovarianceNotPsd)?;
+        ordered_sweep(v, &all, strict).ok_or(GlsError::CovarianceNotPsd)?;
         let se: Vec<f64> = (0..k).map(|j| v[(j, j)].sqrt()).collect();
         let z: Vec<f64> = b.iter().zip(&se).map(|(b, s)| b / s).collect();
         let p = z.iter().map(|z| two_sided_normal_p(*z)).collect();
         let slopes: Vec<usize> = (0..k).filter(|&j| Some(j) != constant).collect();
-        let kept = ordered_sweep(v, &slopes).ok_or(GlsError::CovarianceNotPsd)?;
+        let (kept, lower) = ordered_sweep(v, &slopes, strict).ok_or(GlsError::CovarianceNotPsd)?;
+        // W = b_K' V_KK^-1 b_K = |L^-1 b_K|² with L the sweep's Cholesky factor of V_KK (the
+        // same factor that decided K, so the two cannot disagree).
         let (wald_chi2, wald_df) = if kept.is_empty() {
             (f64::NAN, 0)
         } else {
-            let vk = Mat::from_fn(kept.len(), kept.len(), |i, j| v[(kept[i], kept[j])]);
-            let f = factor(&vk, &[])?;
-            let bk: Vec<f64> = kept.iter().map(|&j| b[j]).collect();
-            let sol = f.solve(&bk);
-            (bk.iter().zip(&sol).map(|(a, c)| a * c).sum(), kept.len())
+            let mut z: Vec<f64> = Vec::with_capacity(kept.len());
+            for (a, &j) in kept.iter().enumerate() {
+                let s: f64 = (0..a).map(|c| lower[a][c] * z[c]).sum();
+                z.push((b[j] - s) / lower[a][a]);
+            }
+            (z.iter().map(|v| v * v).sum(), kept.len())
         };
         let wald_p = if wald_df > 0 {
             chi2_sf(wald_chi2, wald_df as f64)
@@ -773,8 +848,13 @@ impl Inference {
 
 /// In-order sweep of the submatrix `V[idx, idx]`: keeps index j when its variance left after the
 /// kept earlier ones exceeds `WALD_TOL * V_jj` (the generalized inverse of Stata's `invsym`).
-/// Returns the kept indices, or `None` when V is clearly indefinite.
-fn ordered_sweep(v: MatRef<'_, f64>, idx: &[usize]) -> Option<Vec<usize>> {
+/// Returns the kept indices and the rows of the Cholesky factor of `V[kept, kept]`, or `None`
+/// when `strict` and V is clearly indefinite.
+fn ordered_sweep(
+    v: MatRef<'_, f64>,
+    idx: &[usize],
+    strict: bool,
+) -> Option<(Vec<usize>, Vec<Vec<f64>>)> {
     // Incremental Cholesky of the kept block: rows of L stored densely.
     let mut kept: Vec<usize> = Vec::new();
     let mut l: Vec<Vec<f64>> = Vec::new();
@@ -792,7 +872,7 @@ fn ordered_sweep(v: MatRef<'_, f64>, idx: &[usize]) -> Option<Vec<usize>> {
             row.push((v[(j, i)] - s) / l[a][a]);
         }
         let resid = d - row.iter().map(|r| r * r).sum::<f64>();
-        if resid < -PSD_TOL * d {
+        if strict && resid < -PSD_TOL * d {
             return None;
         }
         if resid > WALD_TOL * d {
@@ -801,7 +881,7 @@ fn ordered_sweep(v: MatRef<'_, f64>, idx: &[usize]) -> Option<Vec<usize>> {
             kept.push(j);
         }
     }
-    Some(kept)
+    Some((kept, l))
 }
 
 // ------------------------------------------------------------------------------------------

@@ -83,12 +83,15 @@ impl Default for PcseOptions {
     }
 }
 
-/// What [`xtpcse`] returns; coefficient vectors follow the columns of `x`, panel vectors follow
+/// What [`xtpcse`] returns; coefficient vectors follow the kept columns of `x` (`names`; collinear ones are dropped first), panel vectors follow
 /// `panel_ids` (ascending).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PcseResult {
     pub options: PcseOptions,
+    /// Names of the kept regressors (coefficient vectors follow them).
     pub names: Vec<String>,
+    /// Regressors dropped as collinear before estimation, as Stata's `_rmcoll` notes them.
+    pub collinear_dropped: Vec<String>,
     pub b: Vec<f64>,
     /// Panel-corrected standard errors.
     pub se: Vec<f64>,
@@ -227,11 +230,13 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
     if opts.nmk {
         scale_checked(&mut v, n, k)?;
     }
-    let inf = Inference::new(&fit.b, v.as_ref(), prep.constant)?;
+    let psd = !(opts.pairwise && opts.sigma == PcseSigma::Correlated);
+    let inf = Inference::new(&fit.b, v.as_ref(), prep.constant, psd)?;
     let balanced = (0..m).all(|p| prep.panel_len(p) == prep.n_periods);
     Ok(PcseResult {
         options: *opts,
-        names: data.names.to_vec(),
+        names: prep.names.clone(),
+        collinear_dropped: prep.collinear_dropped.clone(),
         b: fit.b,
         se: inf.se,
         z: inf.z,

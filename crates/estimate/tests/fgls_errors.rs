@@ -87,31 +87,40 @@ fn duplicate_panel_time() {
     );
 }
 
+/// A regressor that is a combination of earlier ones (and the constant) is dropped before
+/// estimating and named, as Stata's `_rmcoll` ("omitted because of collinearity"); the fit is
+/// the fit without it.
 #[test]
-fn singular_design_names_the_collinear_column() {
+fn collinear_regressor_is_dropped_and_named() {
     let mut d = small();
     let n = d.y.len();
     let x1: Vec<f64> = (0..n).map(|i| d.x[(i, 0)]).collect();
+    let reduced = d.clone();
     d.x = Mat::from_fn(n, 3, |i, j| [x1[i], 1.0, 2.0 * x1[i] - 1.0][j]);
     d.names.push("x1_again".into());
     let opts = GlsOptions {
         panels: GlsPanels::Hetero,
         ..GlsOptions::default()
     };
-    let err = xtgls(&d.regression(), &opts).unwrap_err();
-    assert_eq!(
-        err,
-        GlsError::Collinear {
-            name: "x1_again".into()
-        }
-    );
-    let err = xtpcse(&d.regression(), &PcseOptions::default()).unwrap_err();
-    assert_eq!(
-        err,
-        GlsError::Collinear {
-            name: "x1_again".into()
-        }
-    );
+    let with = xtgls(&d.regression(), &opts).unwrap();
+    let without = xtgls(&reduced.regression(), &opts).unwrap();
+    assert_eq!(with.collinear_dropped, ["x1_again"]);
+    assert_eq!(with.names, without.names);
+    assert_eq!(with.b, without.b);
+    assert_eq!(with.se, without.se);
+    let with = xtpcse(&d.regression(), &PcseOptions::default()).unwrap();
+    let without = xtpcse(&reduced.regression(), &PcseOptions::default()).unwrap();
+    assert_eq!(with.collinear_dropped, ["x1_again"]);
+    assert_eq!(with.b, without.b);
+    assert_eq!(with.se, without.se);
+    assert!(without.collinear_dropped.is_empty());
+    // Every column collinear with the constant: only the constant is left.
+    let mut c = small();
+    c.x = Mat::from_fn(n, 2, |_, j| [3.0, 1.0][j]);
+    c.names = vec!["three".into(), "_cons".into()];
+    let r = xtpcse(&c.regression(), &PcseOptions::default()).unwrap();
+    assert_eq!(r.names, ["_cons"]);
+    assert_eq!(r.collinear_dropped, ["three"]);
 }
 
 #[test]
@@ -256,5 +265,68 @@ proptest! {
                 }
             }
         }
+    }
+}
+
+/// Many panels, few periods, panel and period dummies (Table 6's PCSE shape): the casewise
+/// Sigma has rank <= T, so V is singular. Stata reports the PCSEs and a Wald test on the
+/// coefficients its generalized inverse keeps; rounding in a singular V must not be called
+/// "not positive semidefinite".
+#[test]
+fn pcse_with_panel_dummies_and_more_panels_than_periods() {
+    let (m, t) = (60usize, 6usize);
+    let n = m * t;
+    let panel: Vec<u32> = (0..n).map(|i| (i / t) as u32 + 1).collect();
+    let time: Vec<i32> = (0..n).map(|i| 2000 + (i % t) as i32).collect();
+    // Deterministic pseudo-random values in [0, 1) (splitmix64), no RNG dependency.
+    let u = |i: usize, s: u64| {
+        let mut z = (i as u64)
+            .wrapping_add(s << 32)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let x1: Vec<f64> = (0..n).map(|i| u(i, 1) + 0.1 * (i % t) as f64).collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| 0.5 * x1[i] + u(i, 2) + (i / t) as f64 * 0.01)
+        .collect();
+    let k = 1 + (m - 1) + (t - 1) + 1;
+    let mut names = vec!["x1".to_string()];
+    names.extend((2..=m).map(|p| format!("panel_{p}")));
+    names.extend((1..t).map(|s| format!("period_{s}")));
+    names.push("_cons".into());
+    let x = Mat::from_fn(n, k, |i, j| match j {
+        0 => x1[i],
+        j if j < m => f64::from(i / t == j),
+        j if j < m + t - 1 => f64::from(i % t == j - m + 1),
+        _ => 1.0,
+    });
+    let d = Design {
+        x,
+        y,
+        names,
+        panel,
+        time,
+    };
+    for opts in [
+        PcseOptions::default(),
+        PcseOptions {
+            corr: AutoCorr::Ar1,
+            ..PcseOptions::default()
+        },
+    ] {
+        let r = xtpcse(&d.regression(), &opts).unwrap();
+        assert!(r.collinear_dropped.is_empty());
+        assert!(
+            r.se.iter().all(|s| s.is_finite() && *s >= 0.0),
+            "{:?}",
+            r.se
+        );
+        assert!(r.se[0] > 0.0);
+        // The meat has rank at most T x T (one k-vector per pair of periods) < k, so the
+        // Wald test keeps fewer coefficients than there are slopes.
+        assert!(r.wald_df >= 1 && r.wald_df < k - 1, "wald df {}", r.wald_df);
+        assert!(r.wald_chi2.is_finite() && r.wald_chi2 > 0.0);
     }
 }

@@ -11,6 +11,7 @@ pub fn golden(name: &str) -> Value {
 }
 
 /// A regression as owned data: `y`, `x` (N x k), names, panel and time ids.
+#[derive(Clone)]
 pub struct Design {
     pub y: Vec<f64>,
     pub x: Mat<f64>,
