@@ -624,9 +624,16 @@ fn run_json(report: &robocarb_dag::RunReport) -> Result<String> {
     Ok(serde_json::to_string_pretty(&v)?)
 }
 
-pub fn synth(seed: u64, out: &Path, cities: Option<usize>, years: Option<&str>) -> Result<i32> {
+pub fn synth(
+    seed: u64,
+    out: &Path,
+    cities: Option<usize>,
+    years: Option<&str>,
+    process: robocarb_synth::TwinProcess,
+) -> Result<i32> {
     let mut config = robocarb_synth::SynthConfig {
         seed,
+        process,
         ..Default::default()
     };
     if let Some(c) = cities {

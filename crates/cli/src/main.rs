@@ -100,6 +100,16 @@ enum Command {
         /// Years as A..B (inclusive), e.g. 2006..2019.
         #[arg(long)]
         years: Option<String>,
+        /// AR(1) coefficient of the CO2 equation's error (default 0.4).
+        #[arg(long, allow_hyphen_values = true)]
+        rho_eps: Option<f64>,
+        /// Scale of the group differences in the city slopes of ROBOT (default 1; 0 = one slope).
+        #[arg(long)]
+        slope_heterogeneity: Option<f64>,
+        /// The process under which every estimator of the paper is correctly specified
+        /// (rho_eps 0, one slope); the explicit options above override it.
+        #[arg(long)]
+        well_specified: bool,
     },
 }
 
@@ -172,9 +182,23 @@ fn dispatch(cli: Cli) -> Result<i32> {
         out,
         cities,
         years,
+        rho_eps,
+        slope_heterogeneity,
+        well_specified,
     } = &cli.command
     {
-        return commands::synth(*seed, out, *cities, years.as_deref());
+        let mut process = if *well_specified {
+            robocarb_synth::TwinProcess::well_specified()
+        } else {
+            robocarb_synth::TwinProcess::default()
+        };
+        if let Some(r) = rho_eps {
+            process.rho_eps = *r;
+        }
+        if let Some(h) = slope_heterogeneity {
+            process.slope_heterogeneity = *h;
+        }
+        return commands::synth(*seed, out, *cities, years.as_deref(), process);
     }
     let ctx = commands::Context::open(
         cli.pipeline.as_deref(),

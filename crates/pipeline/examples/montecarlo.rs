@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! cargo run --release -p robocarb-pipeline --example montecarlo -- [REPS] [--threads N]
-//!     [--first-seed S] [--json PATH]
+//!     [--first-seed S] [--json PATH] [--process default|well-specified]
 //! ```
+//!
+//! `--process` picks the twin's data-generating process (`robocarb_synth::TwinProcess`): the
+//! embedded twin's (AR(1) errors, group-specific slopes) or the one under which every estimator
+//! here is correctly specified (serially uncorrelated errors, one slope).
 //!
 //! For seeds S, S+1, ..., S+REPS-1 (default 1..=200): generate the twin (`robocarb_synth::generate`)
 //! into a temporary folder, run `pipelines/montecarlo.toml` (the paper's pipeline up to `panel`,
@@ -35,7 +39,7 @@ use robocarb_panel::{Column, Frame};
 use robocarb_pipeline::ops::gls::{fgls_column, pcse_column};
 use robocarb_pipeline::ops::iv::iv_columns;
 use robocarb_pipeline::ops::tables::{fit, PanelData, Spec};
-use robocarb_synth::{generate, SynthConfig};
+use robocarb_synth::{generate, SynthConfig, TwinProcess};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -279,12 +283,13 @@ fn build_panels(pipeline_file: &Path, twin: &Path, cache: &Path) -> Result<(Fram
     Ok((win, unw))
 }
 
-fn replicate(pipeline_file: &Path, seed: u64) -> Result<Replication, Error> {
+fn replicate(pipeline_file: &Path, seed: u64, process: TwinProcess) -> Result<Replication, Error> {
     let tmp = tempfile::tempdir()?;
     let twin = tmp.path().join("twin");
     generate(
         &SynthConfig {
             seed,
+            process,
             ..Default::default()
         },
         &twin,
@@ -312,16 +317,22 @@ fn replicate(pipeline_file: &Path, seed: u64) -> Result<Replication, Error> {
         flag("smart_city_pilot")?,
         flag("gov_business_high")?,
     );
-    let y_star: Vec<f64> = (0..robot.len())
+    let beta_tot: Vec<f64> = (0..robot.len())
         .map(|i| {
-            let beta = truth.beta_direct_base
+            truth.beta_direct_base
                 + truth.shift_resource * res[i]
                 + truth.shift_pilot * pilot[i]
                 + truth.shift_gov_low * (1.0 - gov_high[i])
-                + truth.indirect;
-            beta * robot[i]
+                + truth.indirect
         })
         .collect();
+    // One slope for every city: each linear estimator's target is that slope (Y* would be an
+    // exact fit, which the estimators rightly refuse).
+    let common_slope = beta_tot
+        .iter()
+        .all(|b| (b - beta_tot[0]).abs() <= 1e-12 * beta_tot[0].abs())
+        .then(|| beta_tot[0]);
+    let y_star: Vec<f64> = beta_tot.iter().zip(&robot).map(|(b, r)| b * r).collect();
     let mut star_frame = frame.clone();
     star_frame.set("CARBON", Column::F64(y_star))?;
     let data = PanelData::new(frame)?;
@@ -334,7 +345,10 @@ fn replicate(pipeline_file: &Path, seed: u64) -> Result<Replication, Error> {
     estimates.insert("fe_cluster", coef(&fe, "ROBOT")?);
     targets.insert(
         "fe",
-        coef(&fit(&star, &spec("CARBON", vec!["ROBOT"]))?, "ROBOT")?.b,
+        match common_slope {
+            Some(b) => b,
+            None => coef(&fit(&star, &spec("CARBON", vec!["ROBOT"]))?, "ROBOT")?.b,
+        },
     );
 
     let iv = iv_columns(&data)?;
@@ -353,9 +367,15 @@ fn replicate(pipeline_file: &Path, seed: u64) -> Result<Replication, Error> {
         .get("kleibergen_paap_f")
         .copied()
         .unwrap_or(f64::NAN);
-    let iv_star = iv_columns(&star)?;
-    let second_star = iv_star.get(1).ok_or("2SLS: no second-stage column")?;
-    targets.insert("iv", first_robot(second_star, "2SLS target")?.0);
+    let iv_target = match common_slope {
+        Some(b) => b,
+        None => {
+            let iv_star = iv_columns(&star)?;
+            let second_star = iv_star.get(1).ok_or("2SLS: no second-stage column")?;
+            first_robot(second_star, "2SLS target")?.0
+        }
+    };
+    targets.insert("iv", iv_target);
 
     for (key, col) in [
         ("fgls", fgls_column(&data, "fgls")?),
@@ -525,6 +545,7 @@ struct Args {
     threads: usize,
     first_seed: u64,
     json: PathBuf,
+    process: (&'static str, TwinProcess),
 }
 
 fn parse_args(root: &Path) -> Result<Args, Error> {
@@ -533,6 +554,7 @@ fn parse_args(root: &Path) -> Result<Args, Error> {
         threads: 2,
         first_seed: 1,
         json: root.join("out").join("montecarlo.json"),
+        process: ("default", TwinProcess::default()),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -541,10 +563,20 @@ fn parse_args(root: &Path) -> Result<Args, Error> {
             "--threads" => a.threads = value("--threads")?.parse()?,
             "--first-seed" => a.first_seed = value("--first-seed")?.parse()?,
             "--json" => a.json = PathBuf::from(value("--json")?),
+            "--process" => {
+                a.process = match value("--process")?.as_str() {
+                    "default" => ("default", TwinProcess::default()),
+                    "well-specified" => ("well-specified", TwinProcess::well_specified()),
+                    other => {
+                        return Err(format!(
+                            "--process must be `default` or `well-specified`, got `{other}`"
+                        )
+                        .into())
+                    }
+                }
+            }
             "-h" | "--help" => {
-                return Err(
-                    "usage: montecarlo [REPS] [--threads N] [--first-seed S] [--json PATH]".into(),
-                )
+                return Err("usage: montecarlo [REPS] [--threads N] [--first-seed S] [--json PATH] [--process default|well-specified]".into())
             }
             other => {
                 a.reps = other
@@ -574,7 +606,7 @@ fn main() -> Result<(), Error> {
             s.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::SeqCst);
                 let Some(&seed) = seeds.get(k) else { break };
-                let r = replicate(&pipeline_file, seed).map_err(|e| e.to_string());
+                let r = replicate(&pipeline_file, seed, args.process.1).map_err(|e| e.to_string());
                 if let Ok(mut slot) = slots[k].lock() {
                     *slot = Some(r);
                 }
@@ -622,9 +654,10 @@ fn main() -> Result<(), Error> {
         .collect();
     let doc = json!({
         "command": format!(
-            "cargo run --release -p robocarb-pipeline --example montecarlo -- {} --threads {} --first-seed {}",
-            args.reps, args.threads, args.first_seed
+            "cargo run --release -p robocarb-pipeline --example montecarlo -- {} --threads {} --first-seed {} --process {}",
+            args.reps, args.threads, args.first_seed, args.process.0
         ),
+        "process": { "name": args.process.0, "rho_eps": args.process.1.rho_eps, "slope_heterogeneity": args.process.1.slope_heterogeneity },
         "pipeline": "pipelines/montecarlo.toml",
         "replications": reps.len(),
         "seeds": { "first": args.first_seed, "last": args.first_seed + args.reps as u64 - 1 },

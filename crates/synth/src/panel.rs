@@ -279,8 +279,17 @@ fn technical_progress(
 pub const MISSING_RATE: f64 = 0.025;
 
 /// Run the data-generating process.
-pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generated, SynthError> {
-    let truth = Truth::default_truth(seed);
+pub fn generate(
+    cities: Vec<City>,
+    years: Vec<i32>,
+    seed: u64,
+    process: &crate::TwinProcess,
+) -> Result<Generated, SynthError> {
+    let mut truth = Truth::default_truth(seed);
+    truth.rho_eps = process.rho_eps;
+    truth.h_resource *= process.slope_heterogeneity;
+    truth.h_pilot *= process.slope_heterogeneity;
+    truth.h_gov_low *= process.slope_heterogeneity;
     let n = cities.len();
     let nt = years.len();
     let t0 = years[0];
@@ -679,7 +688,6 @@ pub fn generate(cities: Vec<City>, years: Vec<i32>, seed: u64) -> Result<Generat
     let env_seen: Vec<Vec<f64>> = (0..ENV_FIELDS.len())
         .map(|c| seen(&env[c], &env_missing[c]))
         .collect();
-    let mut truth = truth;
     // The DEA is quadratic-ish in the number of units: past MAX_DEA_UNITS (and when it cannot
     // run, e.g. one city) the TP channel is off: TP = 1, a_TP = 0, `tp_measured = false`.
     let measured = if (2..=MAX_DEA_UNITS).contains(&n) {

@@ -13,6 +13,7 @@ fn robot_matches_the_independent_python_rebuild() {
         cities::units(config.cities).expect("units"),
         years.clone(),
         config.seed,
+        &config.process,
     )
     .expect("generate");
     let codes = golden["city_codes"].as_array().expect("codes");

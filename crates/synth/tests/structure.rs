@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use robocarb_synth::{generate, SynthConfig};
+use robocarb_synth::{generate, SynthConfig, TwinProcess};
 
 fn gen(config: &SynthConfig) -> (tempfile::TempDir, robocarb_synth::SynthSummary) {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -279,6 +279,70 @@ fn rejects_bad_configs() {
         tmp.path()
     )
     .is_err());
+    for process in [
+        TwinProcess {
+            rho_eps: 1.0,
+            ..TwinProcess::default()
+        },
+        TwinProcess {
+            rho_eps: f64::NAN,
+            ..TwinProcess::default()
+        },
+        TwinProcess {
+            slope_heterogeneity: -0.5,
+            ..TwinProcess::default()
+        },
+    ] {
+        let err = generate(
+            &SynthConfig {
+                process,
+                ..SynthConfig::default()
+            },
+            tmp.path(),
+        )
+        .expect_err("invalid process accepted");
+        assert!(err.to_string().contains("invalid configuration"), "{err}");
+    }
+}
+
+/// The well-specified process writes its parameters into truth.toml (no AR, no slope shifts)
+/// and keeps the total effect; only the CO2 series change, the other sources are the same bytes.
+#[test]
+fn well_specified_process_is_recorded_and_changes_only_co2() {
+    let base = SynthConfig {
+        cities: 30,
+        years: (2006, 2011),
+        ..SynthConfig::default()
+    };
+    let (a, sa) = gen(&base);
+    let (b, _) = gen(&SynthConfig {
+        process: TwinProcess::well_specified(),
+        ..base.clone()
+    });
+    let truth: toml::Table = read(b.path(), "truth.toml").parse().expect("truth parses");
+    assert_eq!(truth["carbon"]["rho_eps"].as_float(), Some(0.0));
+    assert_eq!(truth["carbon"]["beta_total"].as_float(), Some(-0.025));
+    for shift in ["resource_based", "smart_city_pilot", "gov_business_low"] {
+        assert_eq!(
+            truth["heterogeneity"][shift].as_float(),
+            Some(0.0),
+            "{shift}"
+        );
+    }
+    let mut changed = Vec::new();
+    for rel in &sa.files {
+        let x = std::fs::read(a.path().join(rel)).expect("a");
+        let y = std::fs::read(b.path().join(rel)).expect("b");
+        if x != y {
+            changed.push(rel.display().to_string());
+        }
+    }
+    changed.sort();
+    assert_eq!(
+        changed,
+        ["ceads/City_CO2_Emission_Inventories.xlsx", "truth.toml"],
+        "files changed by the process"
+    );
 }
 
 #[test]

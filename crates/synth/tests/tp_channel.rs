@@ -14,6 +14,7 @@ fn tp_matches_the_pipelines_dea_and_rises_with_robots() {
         cities::units(config.cities).expect("units"),
         years.clone(),
         config.seed,
+        &config.process,
     )
     .expect("generate");
     let codes = golden["city_codes"].as_array().expect("codes");
