@@ -395,7 +395,9 @@ impl Context {
         Ok(0)
     }
 
-    fn artifact(&self, node: &str, output: Option<&str>) -> Result<(String, Vec<u8>)> {
+    /// The chosen output of a node's last build: its name, bytes, and the names of all the
+    /// node's outputs.
+    fn artifact(&self, node: &str, output: Option<&str>) -> Result<(String, Vec<u8>, Vec<String>)> {
         self.check_nodes(&[node.to_string()])?;
         let Some(outputs) = self.engine().last_outputs(node)? else {
             bail!("node `{node}` has not been built yet; run `robocarb run {node}` first");
@@ -414,16 +416,15 @@ impl Context {
         let Some(bytes) = self.store.get_blob(hash)? else {
             bail!("output `{name}` of `{node}` is missing or corrupted in the store; run `robocarb run {node}` to recompute it");
         };
-        Ok((name, bytes))
+        Ok((name, bytes, outputs.keys().cloned().collect()))
     }
 
     pub fn show(&self, node: &str, output: Option<&str>, rows: usize) -> Result<i32> {
-        let (name, bytes) = self.artifact(node, output)?;
-        let outputs = self.engine().last_outputs(node)?.unwrap_or_default();
+        let (name, bytes, outputs) = self.artifact(node, output)?;
         println!(
             "{node}: output `{name}` ({} bytes); outputs: {}",
             bytes.len(),
-            outputs.keys().cloned().collect::<Vec<_>>().join(", ")
+            outputs.join(", ")
         );
         match robocarb_panel::Frame::decode(&bytes) {
             Ok(frame) => print!("{}", crate::printing::frame_preview(&frame, rows)),
@@ -444,7 +445,7 @@ impl Context {
         out: &Path,
         format: &str,
     ) -> Result<i32> {
-        let (name, bytes) = self.artifact(node, output)?;
+        let (name, bytes, _) = self.artifact(node, output)?;
         let data = match robocarb_panel::Frame::decode(&bytes) {
             Ok(frame) => match format {
                 "csv" => frame.to_csv().into_bytes(),

@@ -167,11 +167,22 @@ fn git_state(root: &std::path::Path) -> (String, bool) {
 
 /// The first `rows` rows of a table, aligned.
 pub fn frame_preview(frame: &robocarb_panel::Frame, rows: usize) -> String {
-    let csv = frame.head(rows).to_csv();
-    let table: Vec<Vec<String>> = csv
-        .lines()
-        .map(|l| l.split(',').map(|c| c.to_string()).collect())
-        .collect();
+    use robocarb_panel::Column;
+    // Cells straight from the columns (a CSV round trip would split quoted commas).
+    let head = frame.head(rows);
+    let mut table: Vec<Vec<String>> = vec![head.names().iter().map(|n| n.to_string()).collect()];
+    for row in 0..head.nrows() {
+        table.push(
+            head.iter()
+                .map(|(_, column)| match column {
+                    Column::F64(v) if v[row].is_nan() => String::new(),
+                    Column::F64(v) => v[row].to_string(),
+                    Column::I64(v) => v[row].to_string(),
+                    Column::Str(v) => v[row].clone(),
+                })
+                .collect(),
+        );
+    }
     let ncols = table.iter().map(|r| r.len()).max().unwrap_or(0);
     let widths: Vec<usize> = (0..ncols)
         .map(|c| {
@@ -203,4 +214,30 @@ pub fn frame_preview(frame: &robocarb_panel::Frame, rows: usize) -> String {
         frame.ncols()
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use robocarb_panel::{Column, Frame};
+
+    #[test]
+    fn preview_keeps_commas_inside_cells_and_shows_missing_as_blank() {
+        let mut f = Frame::new();
+        f.push(
+            "name",
+            Column::Str(vec!["Xiangyang, Hubei".into(), "Wuhan".into()]),
+        )
+        .unwrap();
+        f.push("co2", Column::F64(vec![1.5, f64::NAN])).unwrap();
+        f.push("year", Column::I64(vec![2006, 2007])).unwrap();
+        let text = frame_preview(&f, 10);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        // Three columns on every line: the comma stayed inside the first cell.
+        assert!(lines[1].contains("Xiangyang, Hub"), "{text}");
+        assert!(lines[1].trim_end().ends_with("2006"), "{text}");
+        assert!(lines[2].trim_start().starts_with("Wuhan"), "{text}");
+        assert_eq!(lines[3], "(2 rows x 3 columns)");
+    }
 }
