@@ -10,40 +10,43 @@ use crate::error::IngestError;
 use crate::report::{OutOfRange, ValidationReport};
 use crate::sources::Adapted;
 
-/// Raw columns the construction reads (wide frame keyed by city_code, year).
-pub const RAW_COLUMNS: [&str; 31] = [
-    "employees",
-    "emp_primary",
-    "emp_secondary",
-    "emp_tertiary",
-    "emp_ict",
-    "emp_manufacturing",
-    "gdp_nominal",
-    "va_primary",
-    "va_secondary",
-    "va_tertiary",
-    "gdp_deflator",
-    "population",
-    "land_area",
-    "fdi_usd",
-    "exchange_rate",
-    "budget_revenue",
-    "budget_expenditure",
-    "students",
-    "fixed_investment",
-    "investment_deflator",
-    "above_scale_firms",
-    "so2",
-    "dust",
-    "wastewater",
-    "electricity",
-    "co2_mt",
-    "boundary_layer_height_m",
-    "wind_speed_10m_ms",
-    "dn_sum",
-    "robot_rd_service_firms",
-    "energy_10k_tce",
-];
+/// Raw columns the construction reads (wide frame keyed by city_code, year): the yearbook
+/// fields, then those of the other sources.
+pub const RAW_COLUMNS: [&str; 31] = concat(
+    crate::sources::YEARBOOK_FIELDS,
+    [
+        "so2",
+        "dust",
+        "wastewater",
+        "electricity",
+        "co2_mt",
+        "boundary_layer_height_m",
+        "wind_speed_10m_ms",
+        "dn_sum",
+        "robot_rd_service_firms",
+        "energy_10k_tce",
+    ],
+);
+
+/// `a` then `b` as one array (`C` must be `A + B`; checked when the constant is evaluated).
+const fn concat<const A: usize, const B: usize, const C: usize>(
+    a: [&'static str; A],
+    b: [&'static str; B],
+) -> [&'static str; C] {
+    assert!(A + B == C, "concat: C must be A + B");
+    let mut out = [""; C];
+    let mut i = 0;
+    while i < A {
+        out[i] = a[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < B {
+        out[A + j] = b[j];
+        j += 1;
+    }
+    out
+}
 
 /// Values that could not be computed (log of a non-positive number, division by zero).
 fn finite_or_report(

@@ -51,6 +51,6 @@ pub use sources::{
     read_crosswalk, read_gov_business, read_ifr_stocks, read_night_lights, read_plan_cities,
     read_province_employment, read_province_energy, read_resource_cities, read_robot_firms,
     read_smart_city_pilots, read_source, read_source_bytes, read_ventilation, Adapted, ColumnMap,
-    Format, ReadOptions, Source, UnknownCity, DEFAULT_YEARBOOK_COLUMNS,
+    Format, ReadOptions, Source, UnknownCity, DEFAULT_YEARBOOK_COLUMNS, YEARBOOK_FIELDS,
 };
 pub use table::Encoding;

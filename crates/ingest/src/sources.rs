@@ -309,7 +309,9 @@ pub fn read_source_bytes(
 
 use Kind::{CityCode, NonNeg, Num, ProvinceCode, Text, Year};
 
-const YEARBOOK_NUMERIC: [&str; 21] = [
+/// The numeric fields of the city yearbook file, canonical names in the file's column order
+/// (the twin writes them in this order too).
+pub const YEARBOOK_FIELDS: [&str; 21] = [
     "employees",
     "emp_primary",
     "emp_secondary",
@@ -394,7 +396,7 @@ fn schema(source: Source) -> (Vec<Field>, Vec<&'static str>) {
                 opt("city_name", Text),
                 req("year", Year),
             ];
-            f.extend(YEARBOOK_NUMERIC.iter().map(|&n| req(n, NonNeg)));
+            f.extend(YEARBOOK_FIELDS.iter().map(|&n| req(n, NonNeg)));
             (f, vec!["city_code", "year"])
         }
         Source::CityEnvironment => (

@@ -96,39 +96,9 @@ pub const IFR_INDUSTRIES: [IfrIndustry; 14] = [
     },
 ];
 
-/// Table 1 groups under GB/T 4754-2002 (2006-2011) in the paper's order.
-pub const GBT2002_GROUPS: [&str; 13] = [
-    "food_beverage",
-    "textile_apparel",
-    "wood_furniture",
-    "paper_printing",
-    "chemicals",
-    "rubber_plastics",
-    "nonmetallic_minerals",
-    "basic_metals",
-    "metal_products",
-    "general_special_machinery",
-    "transport_equipment",
-    "electrical_electronics",
-    "other_manufacturing",
-];
-/// Table 1 groups under GB/T 4754-2011 (2012-2019) in the paper's order.
-pub const GBT2011_GROUPS: [&str; 14] = [
-    "food_beverage",
-    "textile_apparel",
-    "wood_furniture",
-    "paper_printing",
-    "chemicals",
-    "rubber_plastics",
-    "nonmetallic_minerals",
-    "basic_metals",
-    "metal_products",
-    "general_special_machinery",
-    "automotive",
-    "other_transport",
-    "electrical_electronics",
-    "other_manufacturing",
-];
+/// Table 1 groups in the paper's order (2002 regime 2006-2011, 2011 regime 2012-2019): the
+/// names the exposure step maps IFR codes to, shared so the twin and the pipeline cannot drift.
+pub use robocarb_exposure::{GBT2002_GROUPS, GBT2011_GROUPS};
 /// Paper Table 1 (units), GB/T 4754-2002 groups.
 pub const TABLE1_2006: [i64; 13] = [24, 0, 0, 0, 3, 2575, 0, 0, 236, 0, 410, 442, 0];
 pub const TABLE1_2011: [i64; 13] = [

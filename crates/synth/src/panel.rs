@@ -13,30 +13,9 @@ use crate::ifr;
 use crate::truth::Truth;
 use crate::SynthError;
 
-/// Yearbook raw fields in file order (canonical names; headers in `lib.rs`).
-pub const YEARBOOK_FIELDS: [&str; 21] = [
-    "employees",
-    "emp_primary",
-    "emp_secondary",
-    "emp_tertiary",
-    "emp_ict",
-    "emp_manufacturing",
-    "gdp_nominal",
-    "va_primary",
-    "va_secondary",
-    "va_tertiary",
-    "gdp_deflator",
-    "population",
-    "land_area",
-    "fdi_usd",
-    "exchange_rate",
-    "budget_revenue",
-    "budget_expenditure",
-    "students",
-    "fixed_investment",
-    "investment_deflator",
-    "above_scale_firms",
-];
+/// Yearbook raw fields in file order (canonical names; headers in `lib.rs`): the fields the
+/// ingest adapter reads, shared so the twin and the reader cannot drift apart.
+pub use robocarb_ingest::YEARBOOK_FIELDS;
 /// Decimals written for each yearbook field (same order).
 pub const YEARBOOK_DECIMALS: [usize; 21] = [
     4, 4, 4, 4, 4, 4, 1, 1, 1, 1, 4, 2, 1, 2, 4, 1, 1, 0, 1, 4, 0,
