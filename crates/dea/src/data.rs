@@ -148,6 +148,16 @@ impl DeaData {
         Ok(dims)
     }
 
+    /// The same data without undesirable outputs (for the radial models of [`crate::radial`],
+    /// which take desirable outputs only).
+    pub fn without_bad(&self) -> DeaData {
+        DeaData {
+            inputs: self.inputs.clone(),
+            good: self.good.clone(),
+            bad: vec![Vec::new(); self.bad.len()],
+        }
+    }
+
     /// Unit `j`'s values in flat order (inputs, good, bad).
     pub(crate) fn flat_unit(&self, j: usize) -> impl Iterator<Item = f64> + '_ {
         self.inputs[j]

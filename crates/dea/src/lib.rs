@@ -2,7 +2,9 @@
 //! SBM with undesirable outputs (Tone 2004) and super-SBM with undesirable outputs, under CRS or
 //! VRS, solved exactly as LPs (Charnes-Cooper transformation, a dense revised simplex built for
 //! DEA's shape); contemporaneous, sequential and global frontiers; the Malmquist-Luenberger
-//! index with its TE x TC decomposition and TP = TC / TE; the zero-data rule. (The
+//! index with its TE x TC decomposition and TP = TC / TE; the zero-data rule; radial (CCR/BCC,
+//! input or output oriented) Farrell efficiency and the radial Malmquist index with its
+//! EC x TC, PEC x SEC x TC and Ray-Desli decompositions ([`radial`]). (The
 //! perpetual-inventory capital stock is built in `ingest`, where the DEA inputs are assembled.)
 //!
 //! What it must not do: depend on polars, read or write files, or turn an infeasible program
@@ -27,6 +29,7 @@ mod data;
 mod malmquist;
 #[cfg(test)]
 mod microlp_check;
+pub mod radial;
 mod sbm;
 pub mod simplex;
 
@@ -34,6 +37,10 @@ pub use data::{replace_zeros, DeaData, Dims, Variable, VariableKind, ZeroReplace
 pub use malmquist::{
     combine_pair, cross_scores, frontier_scores, malmquist_luenberger, ml_pair, sbm_scores,
     CrossScores, Frontier, MlResult, MlRow, Progress, YearRow,
+};
+pub use radial::{
+    radial_malmquist, radial_malmquist_decomposition, radial_scores, MalmquistDecompositionRow,
+    Orientation, RadialMalmquistResult, RadialMalmquistRow, RadialScore,
 };
 pub use sbm::{ProgramStatus, Returns, Score, ScoreKind, Slacks, EFFICIENT_TOL};
 

@@ -199,3 +199,51 @@ fn timing_dense_vs_microlp() {
         per(t_micro)
     );
 }
+
+#[test]
+fn dense_simplex_matches_microlp_on_radial_programs() {
+    use crate::radial::{radial_lp, Orientation};
+    let mut rng = ChaCha8Rng::seed_from_u64(19940301);
+    let mut compared = 0;
+    let mut infeasible = 0;
+    for case in 0..60 {
+        let dims = Dims {
+            m: 1 + case % 3,
+            s1: 1 + case % 2,
+            s2: 0,
+        };
+        let n = 3 + (case * 7) % 40;
+        let mut pool = random_pool(&mut rng, n + 1, dims, case % 3 == 0);
+        if case % 5 == 1 {
+            // An evaluated unit beyond every reference unit's output: VRS input-oriented and
+            // output-oriented cross programs become infeasible.
+            let w = dims.width();
+            for p in 0..w {
+                pool.vals[n * w + p] = if p < dims.m { 0.1 } else { 100.0 };
+            }
+        }
+        let refs: Vec<usize> = (0..n).collect();
+        let own_in: Vec<usize> = (0..=n).collect();
+        for returns in [Returns::Crs, Returns::Vrs] {
+            for orientation in [Orientation::Input, Orientation::Output] {
+                for o in [0, n] {
+                    let o_vals = pool.obs(o).to_vec();
+                    for r in [&refs, &own_in] {
+                        let lp = radial_lp(&pool, r, &o_vals, returns, orientation);
+                        let (a, b) = (ours(&lp), solve_microlp(&lp));
+                        match (a, b) {
+                            (Some(a), Some(b)) => {
+                                assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{a} vs {b}")
+                            }
+                            (None, None) => infeasible += 1,
+                            _ => panic!("feasibility differs: {a:?} vs {b:?} (case {case})"),
+                        }
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 60 * 2 * 2 * 2 * 2);
+    assert!(infeasible > 0, "the check must cover infeasible programs");
+}

@@ -3,10 +3,10 @@
 //!
 //! Problem form: minimise `c'x` subject to `A x = b`, `x >= 0`, with `A` dense and column-major.
 //! The basis inverse is an explicit `rows x rows` matrix updated by elementary row operations
-//! after each pivot and recomputed from scratch every [`REFACTOR_EVERY`] pivots, so one iteration
-//! costs `O(rows * cols)` for pricing plus `O(rows^2)` for the update. Phase 1 minimises the sum of
-//! artificial variables on the rows that have no ready-made unit column. Pricing is Dantzig's rule
-//! (most negative reduced cost); after [`DEGENERATE_LIMIT`] consecutive degenerate pivots it
+//! after each pivot and recomputed from scratch every `REFACTOR_EVERY` (40) pivots, so one
+//! iteration costs `O(rows * cols)` for pricing plus `O(rows^2)` for the update. Phase 1
+//! minimises the sum of artificial variables on the rows that have no ready-made unit column. Pricing is Dantzig's rule
+//! (most negative reduced cost); after `DEGENERATE_LIMIT` (30) consecutive degenerate pivots it
 //! switches to Bland's rule, which cannot cycle. The ratio test is Harris's two-pass test.
 //!
 //! The solver returns a vertex (basic) solution: it is an exact simplex up to floating-point

@@ -1,0 +1,476 @@
+//! Golden tests on the study's DEFAULT panel: the DEA inputs of the default synthetic twin
+//! (`tests/golden/default_dea_inputs.csv`, 274 cities x 14 years; inputs labour, capital,
+//! energy; good output gdp_real; bad outputs so2, dust, wastewater), exactly as the pipeline
+//! passes them to this crate (zero-data rule first).
+//!
+//! Expected values (`tests/golden/default_panel_golden.json` and
+//! `default_panel_radial_{highs,deapack}_golden.json`, written by
+//! `oracles/make_golden_default_panel.py`): hand-written scipy/HiGHS LPs of the plain and super
+//! SBM with undesirable outputs under VRS - own scores of every year, cross-period scores and the
+//! full Malmquist-Luenberger index (ML, TE, TC, TP) of every adjacent pair for the
+//! contemporaneous and sequential frontiers, global scores and GML/TE/BPC/TP for the global
+//! frontier - and DEAPack's `UndesirableSlacksBasedDEA` (plain SBM, VRS, contemporaneous) for a
+//! all 14 years; and the radial Malmquist index of the desirable-output part (inputs ->
+//! gdp_real) by hand-written HiGHS LPs (both orientations, CRS and VRS, both VRS decompositions)
+//! and by DEAPack (`MalmquistProductivityIndex` in the same four settings, with every distance
+//! and its status; `FGNZEnhancedMalmquist`, `RayDesliMalmquist`).
+//! Agreement: 1e-6 relative (values near 1: absolute).
+
+use robocarb_dea::{
+    malmquist_luenberger, radial_malmquist, radial_malmquist_decomposition, replace_zeros,
+    sbm_scores, DeaData, Frontier, MlResult, Orientation, ProgramStatus, RadialScore, Returns,
+    Score, ScoreKind,
+};
+use serde_json::Value;
+
+const TOL: f64 = 1e-6;
+
+fn golden() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/default_panel_golden.json"
+    ))
+    .expect("golden file present");
+    serde_json::from_str(&text).expect("golden file parses")
+}
+
+/// `which` = "highs" or "deapack".
+fn golden_radial(which: &str) -> Value {
+    let path = format!(
+        "{}/tests/golden/default_panel_radial_{which}_golden.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).expect("radial golden file present");
+    serde_json::from_str(&text).expect("radial golden file parses")
+}
+
+/// Reads the CSV into one `DeaData` per year (units ordered by city code), checks it is the
+/// balanced panel the golden file describes, and applies the zero-data rule.
+fn panel(g: &Value) -> Vec<DeaData> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/default_dea_inputs.csv"
+    ))
+    .expect("CSV present");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    assert_eq!(
+        header,
+        [
+            "city_code",
+            "year",
+            "labour",
+            "capital",
+            "energy",
+            "gdp_real",
+            "so2",
+            "dust",
+            "wastewater"
+        ]
+    );
+    let mut rows: Vec<(i64, i64, Vec<f64>)> = lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!(f.len(), 9, "row {l}");
+            let vals = f[2..]
+                .iter()
+                .map(|v| v.parse::<f64>().expect("number"))
+                .collect();
+            (
+                f[0].parse().expect("city"),
+                f[1].parse().expect("year"),
+                vals,
+            )
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.1, r.0));
+    let years: Vec<i64> = g["meta"]["years"]
+        .as_array()
+        .expect("years")
+        .iter()
+        .map(|v| v.as_i64().expect("year"))
+        .collect();
+    let cities: Vec<i64> = g["meta"]["cities"]
+        .as_array()
+        .expect("cities")
+        .iter()
+        .map(|v| v.as_i64().expect("city"))
+        .collect();
+    assert_eq!(rows.len(), years.len() * cities.len(), "balanced panel");
+    let periods: Vec<DeaData> = years
+        .iter()
+        .enumerate()
+        .map(|(t, &y)| {
+            let block = &rows[t * cities.len()..(t + 1) * cities.len()];
+            let mut d = DeaData::default();
+            for (j, (city, year, v)) in block.iter().enumerate() {
+                assert_eq!((*city, *year), (cities[j], y));
+                d.inputs.push(v[0..3].to_vec());
+                d.good.push(v[3..4].to_vec());
+                d.bad.push(v[4..7].to_vec());
+            }
+            d
+        })
+        .collect();
+    let (fixed, rep) = replace_zeros(&periods).expect("zero rule");
+    let expected_zeros: u64 = g["meta"]["zero_counts"]
+        .as_object()
+        .expect("zero counts")
+        .values()
+        .map(|v| v.as_u64().expect("count"))
+        .sum();
+    assert_eq!(rep.total() as u64, expected_zeros);
+    fixed
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= TOL * b.abs().max(1.0)
+}
+
+fn check_score(ours: &Score, oracle: &Value, what: &str) -> usize {
+    match (ours.value, oracle[0].as_f64()) {
+        (Some(a), Some(b)) => {
+            assert!(close(a, b), "{what}: ours {a}, oracle {b}");
+            if (b - 1.0).abs() > 1e-7 {
+                let kind = if ours.kind == ScoreKind::Super {
+                    "super"
+                } else {
+                    "plain"
+                };
+                assert_eq!(kind, oracle[1].as_str().unwrap_or(""), "{what}: kind");
+            }
+        }
+        (None, None) => assert!(ours.infeasible, "{what}: None value must be flagged"),
+        (a, b) => panic!("{what}: ours {a:?}, oracle {b:?}"),
+    }
+    1
+}
+
+fn check_index(ours: [Option<f64>; 4], infeasible: bool, expected: &Value, what: &str) -> usize {
+    match expected.as_array() {
+        Some(vals) => {
+            for (k, (a, b)) in ours.iter().zip(vals).enumerate() {
+                let a = a.unwrap_or_else(|| panic!("{what}: index {k} missing"));
+                let b = b.as_f64().expect("number");
+                assert!(close(a, b), "{what}: index {k} ours {a} oracle {b}");
+            }
+            4
+        }
+        None => {
+            assert!(
+                infeasible && ours[0].is_none(),
+                "{what}: must be infeasible"
+            );
+            1
+        }
+    }
+}
+
+fn case<'a>(g: &'a Value, frontier: &str) -> &'a Value {
+    g["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["model"] == "ml" && c["frontier"] == frontier)
+        .unwrap_or_else(|| panic!("no {frontier} case in the golden file"))
+}
+
+/// Contemporaneous or sequential: own, both cross scores and the index for all pairs.
+fn check_adjacent(frontier: Frontier, name: &str) -> usize {
+    let g = golden();
+    let periods = panel(&g);
+    let c = case(&g, name);
+    assert_eq!(c["returns"], "vrs");
+    let r: MlResult = malmquist_luenberger(&periods, Returns::Vrs, frontier, None).expect("ML");
+    let mut n = 0;
+    for (t, row) in c["own"].as_array().expect("own").iter().enumerate() {
+        for (j, s) in row.as_array().expect("row").iter().enumerate() {
+            n += check_score(&r.own[t][j], s, &format!("{name} own t={t} j={j}"));
+        }
+    }
+    let pairs = c["pairs"].as_array().expect("pairs");
+    assert_eq!(pairs.len(), periods.len() - 1);
+    for (p, row) in pairs.iter().enumerate() {
+        for (j, expected) in row.as_array().expect("row").iter().enumerate() {
+            let ours = &r.pairs[p][j];
+            let what = format!("{name} pair {p} unit {j}");
+            let c01 = ours.e_f0_d1.as_ref().expect("cross score");
+            let c10 = ours.e_f1_d0.as_ref().expect("cross score");
+            n += check_score(c01, &c["cross_f0_d1"][p][j], &format!("{what} f0d1"));
+            n += check_score(c10, &c["cross_f1_d0"][p][j], &format!("{what} f1d0"));
+            n += check_index(
+                [ours.ml, ours.te, ours.tc, ours.tp],
+                ours.infeasible,
+                expected,
+                &what,
+            );
+        }
+    }
+    n
+}
+
+#[test]
+fn default_panel_contemporaneous_vrs_super_sbm_and_ml() {
+    // 3,836 own + 7,124 cross scores + 3,562 index rows.
+    assert!(check_adjacent(Frontier::Contemporaneous, "contemporaneous") > 20_000);
+}
+
+#[test]
+fn default_panel_sequential_vrs_super_sbm_and_ml() {
+    assert!(check_adjacent(Frontier::Sequential, "sequential") > 20_000);
+}
+
+#[test]
+fn default_panel_global_vrs_super_sbm_and_gml() {
+    let g = golden();
+    let periods = panel(&g);
+    let c = case(&g, "global");
+    let r = malmquist_luenberger(&periods, Returns::Vrs, Frontier::Global, None).expect("GML");
+    let n_units = periods[0].units();
+    // The oracle covers every unit, or (when generated with --global-units) the first K units of
+    // every year against the full pooled reference set.
+    let units: Vec<usize> = match c["units"].as_array() {
+        Some(u) => u
+            .iter()
+            .map(|v| v.as_u64().expect("unit") as usize)
+            .collect(),
+        None => (0..n_units).collect(),
+    };
+    let mut n = 0;
+    for (t, row) in c["global"].as_array().expect("global").iter().enumerate() {
+        for (k, s) in row.as_array().expect("row").iter().enumerate() {
+            let j = units[k];
+            let ours = if t == 0 {
+                r.pairs[0][j].e_g_d0.as_ref()
+            } else {
+                r.pairs[t - 1][j].e_g_d1.as_ref()
+            };
+            n += check_score(
+                ours.expect("global score"),
+                s,
+                &format!("global t={t} j={j}"),
+            );
+        }
+    }
+    for (t, row) in c["own"].as_array().expect("own").iter().enumerate() {
+        for (k, s) in row.as_array().expect("row").iter().enumerate() {
+            let j = units[k];
+            n += check_score(&r.own[t][j], s, &format!("global-case own t={t} j={j}"));
+        }
+    }
+    for (p, row) in c["pairs"].as_array().expect("pairs").iter().enumerate() {
+        for (k, expected) in row.as_array().expect("row").iter().enumerate() {
+            let j = units[k];
+            let ours = &r.pairs[p][j];
+            n += check_index(
+                [ours.ml, ours.te, ours.tc, ours.tp],
+                ours.infeasible,
+                expected,
+                &format!("global pair {p} unit {j}"),
+            );
+        }
+    }
+    assert!(n >= 3 * units.len() * periods.len());
+}
+
+#[test]
+fn default_panel_deapack_plain_sbm_vrs() {
+    let g = golden();
+    let periods = panel(&g);
+    let mut years = 0;
+    for c in g["cases"].as_array().expect("cases") {
+        if c["model"] != "sbm_plain" {
+            continue;
+        }
+        let t = c["period_index"].as_u64().expect("period index") as usize;
+        let p = &periods[t];
+        let ours = sbm_scores(p, p, Returns::Vrs, false, false, None).expect("scores");
+        for (j, (s, e)) in ours
+            .iter()
+            .zip(c["scores"].as_array().expect("scores"))
+            .enumerate()
+        {
+            let a = s
+                .value
+                .expect("plain SBM with self in reference is feasible");
+            let b = e.as_f64().expect("DEAPack score valid");
+            assert!(
+                close(a, b),
+                "DEAPack year {} unit {j}: ours {a}, DEAPack {b}",
+                c["year"]
+            );
+        }
+        assert_eq!(ours.len(), p.units());
+        years += 1;
+    }
+    assert!(years >= 2, "DEAPack covers at least two years");
+}
+
+fn check_opt(ours: Option<f64>, oracle: &Value, what: &str) -> usize {
+    match (ours, oracle.as_f64()) {
+        (Some(a), Some(b)) => assert!(close(a, b), "{what}: ours {a}, oracle {b}"),
+        (None, None) => {}
+        (a, b) => panic!("{what}: ours {a:?}, oracle {b:?}"),
+    }
+    1
+}
+
+fn check_distance(ours: &RadialScore, oracle: &Value, what: &str) -> usize {
+    let expected = if oracle.is_null() {
+        ProgramStatus::Infeasible
+    } else {
+        ProgramStatus::Optimal
+    };
+    assert_eq!(ours.status, expected, "{what}");
+    check_opt(ours.value, oracle, what)
+}
+
+fn orientation_of(c: &Value) -> Orientation {
+    match c["orientation"].as_str() {
+        Some("input") => Orientation::Input,
+        Some("output") => Orientation::Output,
+        other => panic!("orientation {other:?}"),
+    }
+}
+
+fn returns_of(c: &Value) -> Returns {
+    match c["returns"].as_str() {
+        Some("crs") => Returns::Crs,
+        Some("vrs") => Returns::Vrs,
+        other => panic!("returns {other:?}"),
+    }
+}
+
+/// Index values `[M, EC, TC]` or null.
+fn check_mec(ours: &robocarb_dea::RadialMalmquistRow, e: &Value, what: &str) -> usize {
+    match e.as_array() {
+        Some(vals) => {
+            let mut n = 0;
+            for (k, (a, b)) in [ours.m, ours.ec, ours.tc].iter().zip(vals).enumerate() {
+                n += check_opt(*a, b, &format!("{what} index {k}"));
+            }
+            n
+        }
+        None => {
+            assert!(
+                ours.infeasible && ours.m.is_none(),
+                "{what}: must be flagged"
+            );
+            1
+        }
+    }
+}
+
+/// Checks every radial case of a golden file; returns the number of comparisons and the number
+/// of cases per model.
+fn check_radial_cases(g: &Value) -> (usize, std::collections::BTreeMap<String, usize>) {
+    let periods: Vec<DeaData> = panel(g).iter().map(DeaData::without_bad).collect();
+    let mut n = 0;
+    let mut kinds = std::collections::BTreeMap::new();
+    for c in g["cases"].as_array().expect("cases") {
+        let model = c["model"].as_str().unwrap_or("");
+        *kinds.entry(model.to_string()).or_insert(0) += 1;
+        match model {
+            "radial_malmquist_highs" => {
+                let (o, rts) = (orientation_of(c), returns_of(c));
+                let r = radial_malmquist(&periods, rts, o, None).expect("radial index");
+                for (t, row) in c["own"].as_array().expect("own").iter().enumerate() {
+                    for (j, v) in row.as_array().expect("row").iter().enumerate() {
+                        let what = format!("radial {o:?} {rts:?} own t={t} j={j}");
+                        n += check_distance(&r.own[t][j], v, &what);
+                    }
+                }
+                for (p, row) in c["pairs"].as_array().expect("pairs").iter().enumerate() {
+                    for (j, e) in row.as_array().expect("row").iter().enumerate() {
+                        let ours = &r.pairs[p][j];
+                        let what = format!("radial {o:?} {rts:?} pair {p} unit {j}");
+                        n += check_distance(&ours.d_f0_d1, &c["cross_f0_d1"][p][j], &what);
+                        n += check_distance(&ours.d_f1_d0, &c["cross_f1_d0"][p][j], &what);
+                        n += check_mec(ours, e, &what);
+                    }
+                }
+            }
+            "radial_malmquist" => {
+                // DEAPack MalmquistProductivityIndex: four distances, statuses, M/EC/TC.
+                let (o, rts) = (orientation_of(c), returns_of(c));
+                let r = radial_malmquist(&periods, rts, o, None).expect("radial index");
+                for (p, row) in c["pairs"].as_array().expect("pairs").iter().enumerate() {
+                    for (j, e) in row.as_array().expect("row").iter().enumerate() {
+                        let ours = &r.pairs[p][j];
+                        let what = format!("DEAPack radial {o:?} {rts:?} pair {p} unit {j}");
+                        let mine = [ours.d_f0_d0, ours.d_f0_d1, ours.d_f1_d0, ours.d_f1_d1];
+                        let statuses = c["statuses"][p][j].as_str().expect("statuses");
+                        for (k, (s, code)) in mine.iter().zip(statuses.chars()).enumerate() {
+                            assert_eq!(
+                                s.status == ProgramStatus::Infeasible,
+                                code == 'i',
+                                "{what} role {k}: DEAPack status {code}"
+                            );
+                            n += check_distance(s, &c["distances"][p][j][k], &what);
+                        }
+                        n += check_mec(ours, e, &what);
+                    }
+                }
+            }
+            "radial_decomposition_highs" => {
+                let o = orientation_of(c);
+                let rows = radial_malmquist_decomposition(&periods, o, None).expect("decomp");
+                for (p, row) in c["pairs"].as_array().expect("pairs").iter().enumerate() {
+                    for (j, e) in row.as_array().expect("row").iter().enumerate() {
+                        let r = &rows[p][j];
+                        let what = format!("radial decomposition {o:?} pair {p} unit {j}");
+                        n += check_opt(r.pec, &e[0], &format!("{what} PEC"));
+                        n += check_opt(r.sec, &e[1], &format!("{what} SEC"));
+                        n += check_opt(r.vrs_tc, &e[2], &format!("{what} TC_vrs"));
+                        n += check_opt(r.rd_scale_change, &e[3], &format!("{what} SC_rd"));
+                    }
+                }
+            }
+            "radial_decomposition" => {
+                // DEAPack FGNZEnhancedMalmquist + RayDesliMalmquist (output orientation).
+                let rows = radial_malmquist_decomposition(&periods, Orientation::Output, None)
+                    .expect("decomp");
+                for (p, row) in c["pairs"].as_array().expect("pairs").iter().enumerate() {
+                    for (j, e) in row.as_array().expect("row").iter().enumerate() {
+                        let r = &rows[p][j];
+                        let what = format!("DEAPack decomposition pair {p} unit {j}");
+                        n += check_opt(r.crs.m, &e["m"], &format!("{what} M"));
+                        n += check_opt(r.crs.ec, &e["ec"], &format!("{what} EC"));
+                        n += check_opt(r.crs.tc, &e["tc"], &format!("{what} TC"));
+                        n += check_opt(r.pec, &e["pec"], &format!("{what} PEC"));
+                        n += check_opt(r.sec, &e["sec"], &format!("{what} SEC"));
+                        n += check_opt(r.pec, &e["rd_pec"], &format!("{what} RD PEC"));
+                        n += check_opt(r.vrs_tc, &e["vrs_tc"], &format!("{what} TC_vrs"));
+                        n += check_opt(r.rd_scale_change, &e["rd_sc"], &format!("{what} SC_rd"));
+                        let cross_infeasible =
+                            e["rd_status"].as_str() == Some("vrs_cross_infeasible");
+                        assert_eq!(r.vrs.infeasible, cross_infeasible, "{what}: VRS status");
+                    }
+                }
+            }
+            other => panic!("unknown model {other}"),
+        }
+    }
+    (n, kinds)
+}
+
+#[test]
+fn default_panel_radial_malmquist_highs() {
+    let (n, kinds) = check_radial_cases(&golden_radial("highs"));
+    // Two orientations x (CRS, VRS), and the decompositions of both orientations.
+    assert_eq!(kinds.get("radial_malmquist_highs"), Some(&4));
+    assert_eq!(kinds.get("radial_decomposition_highs"), Some(&2));
+    assert_eq!(kinds.len(), 2);
+    assert!(n > 100_000);
+}
+
+#[test]
+fn default_panel_radial_malmquist_deapack() {
+    let (n, kinds) = check_radial_cases(&golden_radial("deapack"));
+    // MalmquistProductivityIndex: two orientations x (CRS, VRS); FGNZ + Ray-Desli (output).
+    assert_eq!(kinds.get("radial_malmquist"), Some(&4));
+    assert_eq!(kinds.get("radial_decomposition"), Some(&1));
+    assert_eq!(kinds.len(), 2);
+    assert!(n > 100_000);
+}
