@@ -241,7 +241,7 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
                 });
             }
         }
-        let b0 = ols(prep.x.as_ref(), &prep.y, &prep.names)?.b;
+        let b0 = ols_with_gram(prep.x.as_ref(), &prep.y, &prep.names, &prep.gram_x)?.b;
         let e0 = residuals(prep.x.as_ref(), &prep.y, &b0);
         let mut rho_panel = Vec::with_capacity(m);
         for p in 0..m {
@@ -276,7 +276,11 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
     }
 
     // Step 2: OLS on the (transformed) data gives the residuals for the variances.
-    let first = ols(xs.as_ref(), &ys, &prep.names)?;
+    let first = if opts.corr == AutoCorr::Independent {
+        ols_with_gram(xs.as_ref(), &ys, &prep.names, &prep.gram_x)?
+    } else {
+        ols(xs.as_ref(), &ys, &prep.names)?
+    };
     let mut e = residuals(xs.as_ref(), &ys, &first.b);
     let y_scale = mean_square(&ys);
     let mut b_old: Option<Vec<f64>> = None;
@@ -388,6 +392,8 @@ pub(crate) struct Prepared {
     pub names: Vec<String>,
     /// Regressors dropped as collinear (Stata `_rmcoll`: "omitted because of collinearity").
     pub collinear_dropped: Vec<String>,
+    /// `X'X` of the kept columns, in sorted-row order (a sum, so row order does not matter).
+    pub gram_x: Mat<f64>,
 }
 
 /// Tolerance of [`noncollinear_columns`]: a column is dropped when its squared residual on
@@ -397,18 +403,26 @@ const RMCOLL_TOL: f64 = 1e-9;
 
 /// Indices of the columns kept by an ordered collinearity check (the constant, if any, first;
 /// then the others in order), returned in their original order.
-fn noncollinear_columns(columns: &[Vec<f64>], constant: Option<usize>) -> Vec<usize> {
-    let k = columns.len();
+/// Also returns `X'X` of the kept columns (reused by the first OLS of both estimators).
+fn noncollinear_columns(x: MatRef<'_, f64>, constant: Option<usize>) -> (Vec<usize>, Mat<f64>) {
+    let k = x.ncols();
     let order: Vec<usize> = constant
         .into_iter()
         .chain((0..k).filter(|&j| Some(j) != constant))
         .collect();
-    let ordered: Vec<&[f64]> = order.iter().map(|&j| columns[j].as_slice()).collect();
-    let a = crate::linalg::gram(&ordered);
-    let scale: Vec<f64> = ordered
+    // X'X by faer's blocked kernel (the dummy designs of Table 6 have thousands of columns),
+    // then permuted to the check's order.
+    let g = gram(x);
+    let a: Vec<f64> = order
+        .iter()
+        .flat_map(|&i| order.iter().map(move |&j| (i, j)))
+        .map(|(i, j)| g[(i, j)])
+        .collect();
+    let scale: Vec<f64> = order
         .iter()
         .enumerate()
-        .map(|(i, c)| {
+        .map(|(i, &j)| {
+            let c: Vec<f64> = x.col(j).iter().copied().collect();
             let n = c.len() as f64;
             if constant.is_some() && i > 0 {
                 let mean = c.iter().sum::<f64>() / n;
@@ -423,7 +437,8 @@ fn noncollinear_columns(columns: &[Vec<f64>], constant: Option<usize>) -> Vec<us
         .map(|i| order[i])
         .collect();
     kept.sort_unstable();
-    kept
+    let kept_gram = Mat::from_fn(kept.len(), kept.len(), |i, j| g[(kept[i], kept[j])]);
+    (kept, kept_gram)
 }
 
 impl Prepared {
@@ -477,23 +492,6 @@ impl Prepared {
             }
             columns.push(col);
         }
-        // Stata's `_rmcoll` before estimating: the constant first, then the regressors in
-        // order, each kept unless it is (numerically) a combination of those kept before it.
-        let constant_raw = (0..k).find(|&j| columns[j].iter().all(|&v| v == 1.0));
-        let kept_cols = noncollinear_columns(&columns, constant_raw);
-        let collinear_dropped: Vec<String> = (0..k)
-            .filter(|j| !kept_cols.contains(j))
-            .map(|j| d.names[j].clone())
-            .collect();
-        let names: Vec<String> = kept_cols.iter().map(|&j| d.names[j].clone()).collect();
-        let columns: Vec<Vec<f64>> = kept_cols
-            .iter()
-            .map(|&j| std::mem::take(&mut columns[j]))
-            .collect();
-        let k = columns.len();
-        if k == 0 {
-            return Err(GlsError::Empty);
-        }
         if n <= k {
             return Err(GlsError::TooFewObservations { n, k });
         }
@@ -507,13 +505,28 @@ impl Prepared {
                 });
             }
         }
-        let y: Vec<f64> = order.iter().map(|&r| d.y[r]).collect();
-        let mut x = Mat::<f64>::zeros(n, k);
-        for (j, col) in columns.iter().enumerate() {
-            for (dst, &r) in x.col_as_slice_mut(j).iter_mut().zip(&order) {
-                *dst = col[r];
-            }
+        // Rows sorted by (panel, time), so every sum below is independent of the input order.
+        let sorted = Mat::from_fn(n, k, |i, j| columns[j][order[i]]);
+        // Stata's `_rmcoll` before estimating: the constant first, then the regressors in
+        // order, each kept unless it is (numerically) a combination of those kept before it.
+        let constant_raw = (0..k).find(|&j| columns[j].iter().all(|&v| v == 1.0));
+        let (kept_cols, gram_x) = noncollinear_columns(sorted.as_ref(), constant_raw);
+        drop(columns);
+        let collinear_dropped: Vec<String> = (0..k)
+            .filter(|j| !kept_cols.contains(j))
+            .map(|j| d.names[j].clone())
+            .collect();
+        let names: Vec<String> = kept_cols.iter().map(|&j| d.names[j].clone()).collect();
+        let x = if kept_cols.len() == k {
+            sorted
+        } else {
+            Mat::from_fn(n, kept_cols.len(), |i, j| sorted[(i, kept_cols[j])])
+        };
+        let k = kept_cols.len();
+        if k == 0 {
+            return Err(GlsError::Empty);
         }
+        let y: Vec<f64> = order.iter().map(|&r| d.y[r]).collect();
         let time: Vec<i32> = order.iter().map(|&r| d.time[r]).collect();
         let mut panel_start = vec![0];
         let mut panel_ids = vec![d.panel[order[0]]];
@@ -537,7 +550,7 @@ impl Prepared {
             .iter()
             .map(|t| distinct.partition_point(|d| d < t))
             .collect();
-        let constant = (0..k).find(|&j| columns[j].iter().all(|&v| v == 1.0));
+        let constant = kept_cols.iter().position(|&j| Some(j) == constant_raw);
         Ok(Self {
             n,
             k,
@@ -553,6 +566,7 @@ impl Prepared {
             constant,
             names,
             collinear_dropped,
+            gram_x,
         })
     }
 
@@ -730,8 +744,17 @@ pub(crate) struct LsFit {
 
 /// OLS `b = (X'X)^-1 X'y`.
 pub(crate) fn ols(x: MatRef<'_, f64>, y: &[f64], names: &[String]) -> Result<LsFit, GlsError> {
-    let g = gram(x);
-    let gram = factor(&g, names)?;
+    ols_with_gram(x, y, names, &gram(x))
+}
+
+/// [`ols`] with `X'X` already formed (the untransformed design's, kept by [`Prepared`]).
+pub(crate) fn ols_with_gram(
+    x: MatRef<'_, f64>,
+    y: &[f64],
+    names: &[String],
+    g: &Mat<f64>,
+) -> Result<LsFit, GlsError> {
+    let gram = factor(g, names)?;
     let xty = xt_vec(x, y);
     Ok(LsFit {
         b: gram.solve(&xty),
@@ -868,10 +891,10 @@ fn ordered_sweep(
         }
         let mut row = Vec::with_capacity(kept.len() + 1);
         for (a, &i) in kept.iter().enumerate() {
-            let s: f64 = (0..a).map(|c| l[a][c] * row[c]).sum();
+            let s = crate::linalg::dot(&l[a][..a], &row[..a]);
             row.push((v[(j, i)] - s) / l[a][a]);
         }
-        let resid = d - row.iter().map(|r| r * r).sum::<f64>();
+        let resid = d - crate::linalg::dot(&row, &row);
         if strict && resid < -PSD_TOL * d {
             return None;
         }

@@ -34,8 +34,8 @@ use faer::{Accum, Mat, Par};
 use serde::Serialize;
 
 use crate::fgls::{
-    gram, lag_rho, mean_square, ols, residuals, scale_checked, scale_rows, symmetrize, Inference,
-    Prepared, PERFECT_FIT_TOL,
+    gram, lag_rho, mean_square, ols, ols_with_gram, residuals, scale_checked, scale_rows,
+    symmetrize, Inference, Prepared, PERFECT_FIT_TOL,
 };
 pub use crate::fgls::{AutoCorr, GlsError, PanelRegression};
 
@@ -128,7 +128,7 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
     let mut rho_out = Vec::new();
 
     if opts.corr != AutoCorr::Independent {
-        let b0 = ols(prep.x.as_ref(), &prep.y, data.names)?.b;
+        let b0 = ols_with_gram(prep.x.as_ref(), &prep.y, &prep.names, &prep.gram_x)?.b;
         let e0 = residuals(prep.x.as_ref(), &prep.y, &b0);
         let est: Vec<Option<(f64, usize)>> = (0..m)
             .map(|p| {
@@ -165,7 +165,11 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
         prep.prais_winsten(&mut ys, &mut xs, &rho_use);
     }
 
-    let fit = ols(xs.as_ref(), &ys, data.names)?;
+    let fit = if opts.corr == AutoCorr::Independent {
+        ols_with_gram(xs.as_ref(), &ys, &prep.names, &prep.gram_x)?
+    } else {
+        ols(xs.as_ref(), &ys, &prep.names)?
+    };
     let e = residuals(xs.as_ref(), &ys, &fit.b);
     let rss: f64 = e.iter().map(|v| v * v).sum();
     // A residual norm at rounding level of |y| is a perfect fit (Stata: rmse == 0).
