@@ -46,8 +46,9 @@ synth:
     cargo robocarb synth --seed 20240401 --out data/default
 
 # Monte Carlo of the estimators over many twins (see docs/montecarlo.md).
-montecarlo REPS="200":
-    cargo run --release -p robocarb-pipeline --example montecarlo -- {{REPS}}
+# PROCESS: default (the embedded twin's) or well-specified.
+montecarlo REPS="200" PROCESS="default":
+    cargo run --release -p robocarb-pipeline --example montecarlo -- {{REPS}} --process {{PROCESS}}
 
 # Bounded fuzzing of the adapters, the frame codec and the pipeline-file parser (needs cargo-fuzz and a
 # nightly toolchain: `cargo install cargo-fuzz`, `rustup toolchain install nightly`; see fuzz/README.md).
@@ -55,5 +56,7 @@ fuzz SECONDS="60":
     cd fuzz && for t in $(cargo +nightly fuzz list); do cargo +nightly fuzz run "$t" -- -max_total_time={{SECONDS}}; done
 
 # Regenerate golden files from the independent implementations (needs Python 3 and network access to PyPI).
+# Each folder's requirements*.txt pins the versions; the default-panel DEA goldens take ~30 min.
 oracles:
-    for d in crates/*/oracles; do [ -d "$d" ] && (cd "$d" && for s in gen_*.py; do python3 "$s"; done); done
+    for d in crates/*/oracles; do (cd "$d" && for s in gen_*.py make_golden.py make_golden_radial.py; do if [ -f "$s" ]; then python3 "$s"; fi; done); done
+    cd crates/dea/oracles && for part in contemporaneous sequential global radial deapack deapack-radial combine; do python3 make_golden_default_panel.py "$part"; done
