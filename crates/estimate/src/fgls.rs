@@ -223,7 +223,9 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
     let prep = Prepared::new(data)?;
     let (n, k, m) = (prep.n, prep.k, prep.n_panels());
     let mut ys = prep.y.clone();
-    let mut xs = prep.x.clone();
+    // The design is copied only when AR(1) transforms it (it can be large: Table 6 at county
+    // scale has thousands of dummy columns).
+    let mut transformed: Option<Mat<f64>> = None;
     let mut rho_out = Vec::new();
 
     if opts.corr != AutoCorr::Independent {
@@ -272,8 +274,11 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
                 return Err(GlsError::RhoOutOfRange { panel, rho: r });
             }
         }
+        let mut xs = prep.x.clone();
         prep.prais_winsten(&mut ys, &mut xs, &rho_use);
+        transformed = Some(xs);
     }
+    let xs: &Mat<f64> = transformed.as_ref().unwrap_or(&prep.x);
 
     // Step 2: OLS on the (transformed) data gives the residuals for the variances.
     let first = if opts.corr == AutoCorr::Independent {
@@ -473,24 +478,13 @@ impl Prepared {
                 row,
             });
         }
-        // Column by column (contiguous when `x` is column-major, as faer's `Mat` is).
-        let column = |j: usize| -> Vec<f64> {
-            let c = d.x.col(j);
-            match c.try_as_col_major() {
-                Some(c) => c.as_slice().to_vec(),
-                None => (0..n).map(|r| c[r]).collect(),
-            }
-        };
-        let mut columns = Vec::with_capacity(k);
         for j in 0..k {
-            let col = column(j);
-            if let Some(row) = col.iter().position(|v| !v.is_finite()) {
+            if let Some(row) = (0..n).find(|&r| !d.x[(r, j)].is_finite()) {
                 return Err(GlsError::NonFinite {
                     what: d.names[j].clone(),
                     row,
                 });
             }
-            columns.push(col);
         }
         if n <= k {
             return Err(GlsError::TooFewObservations { n, k });
@@ -506,12 +500,11 @@ impl Prepared {
             }
         }
         // Rows sorted by (panel, time), so every sum below is independent of the input order.
-        let sorted = Mat::from_fn(n, k, |i, j| columns[j][order[i]]);
+        let sorted = Mat::from_fn(n, k, |i, j| d.x[(order[i], j)]);
         // Stata's `_rmcoll` before estimating: the constant first, then the regressors in
         // order, each kept unless it is (numerically) a combination of those kept before it.
-        let constant_raw = (0..k).find(|&j| columns[j].iter().all(|&v| v == 1.0));
+        let constant_raw = (0..k).find(|&j| (0..n).all(|r| d.x[(r, j)] == 1.0));
         let (kept_cols, gram_x) = noncollinear_columns(sorted.as_ref(), constant_raw);
-        drop(columns);
         let collinear_dropped: Vec<String> = (0..k)
             .filter(|j| !kept_cols.contains(j))
             .map(|j| d.names[j].clone())

@@ -124,7 +124,8 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
     let prep = Prepared::new(data)?;
     let (n, k, m) = (prep.n, prep.k, prep.n_panels());
     let mut ys = prep.y.clone();
-    let mut xs = prep.x.clone();
+    // The design is copied only when AR(1) transforms it.
+    let mut transformed: Option<Mat<f64>> = None;
     let mut rho_out = Vec::new();
 
     if opts.corr != AutoCorr::Independent {
@@ -162,8 +163,11 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
                 return Err(GlsError::RhoOutOfRange { panel, rho: r });
             }
         }
+        let mut xs = prep.x.clone();
         prep.prais_winsten(&mut ys, &mut xs, &rho_use);
+        transformed = Some(xs);
     }
+    let xs: &Mat<f64> = transformed.as_ref().unwrap_or(&prep.x);
 
     let fit = if opts.corr == AutoCorr::Independent {
         ols_with_gram(xs.as_ref(), &ys, &prep.names, &prep.gram_x)?
@@ -209,7 +213,7 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
         PcseSigma::Correlated => {
             let grid = Grid::new(&prep, &e);
             if opts.pairwise {
-                let (meat, diag) = pairwise_meat(&prep, &grid, &xs);
+                let (meat, diag) = pairwise_meat(&prep, &grid, xs);
                 (meat, diag, None)
             } else {
                 let common: Vec<usize> = (0..prep.n_periods)
@@ -218,7 +222,7 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
                 if common.is_empty() {
                     return Err(GlsError::NoCommonPeriods);
                 }
-                let (meat, diag) = casewise_meat(&prep, &grid, &xs, &common);
+                let (meat, diag) = casewise_meat(&prep, &grid, xs, &common);
                 (meat, diag, Some(common.len()))
             }
         }

@@ -17,37 +17,37 @@ struct DummyDesign {
     time: Vec<i32>,
 }
 
+/// CARBON, ROBOT and the controls: the variables whose missing values drop a row.
+fn used_variables() -> Vec<&'static str> {
+    ["CARBON", "ROBOT"].into_iter().chain(CONTROLS).collect()
+}
+
 fn dummy_design(data: &PanelData) -> Result<DummyDesign, OpError> {
     let n = data.n();
     let mut names: Vec<String> = vec!["ROBOT".into()];
     names.extend(CONTROLS.iter().map(|s| s.to_string()));
-    let mut cols: Vec<Vec<f64>> = names
+    let dense: Vec<&[f64]> = names
         .iter()
-        .map(|n| data.col(n).map(|c| c.to_vec()))
+        .map(|n| data.col(n))
         .collect::<Result<_, _>>()?;
+    let n_dense = dense.len();
     let n_city = data.city.iter().max().map(|m| *m as usize + 1).unwrap_or(0);
     let n_year = data.year.iter().max().map(|m| *m as usize + 1).unwrap_or(0);
-    for c in 1..n_city {
-        names.push(format!("city_{}", c));
-        cols.push(
-            data.city
-                .iter()
-                .map(|&v| f64::from(u8::from(v as usize == c)))
-                .collect(),
-        );
-    }
-    for t in 1..n_year {
-        names.push(format!("year_{}", t));
-        cols.push(
-            data.year
-                .iter()
-                .map(|&v| f64::from(u8::from(v as usize == t)))
-                .collect(),
-        );
-    }
+    names.extend((1..n_city).map(|c| format!("city_{c}")));
+    names.extend((1..n_year).map(|t| format!("year_{t}")));
     names.push("_cons".into());
-    cols.push(vec![1.0; n]);
-    let x = faer::Mat::from_fn(n, cols.len(), |i, j| cols[j][i]);
+    // Filled in place (no column copies: at county scale this matrix is ~1 GB).
+    let x = faer::Mat::from_fn(n, names.len(), |i, j| {
+        if j < n_dense {
+            dense[j][i]
+        } else if j < n_dense + n_city - 1 {
+            f64::from(u8::from(data.city[i] as usize + n_dense == j + 1))
+        } else if j < n_dense + n_city + n_year - 2 {
+            f64::from(u8::from(data.year[i] as usize + n_dense + n_city == j + 2))
+        } else {
+            1.0
+        }
+    });
     let time = data.years.iter().map(|&y| y as i32).collect();
     Ok(DummyDesign { names, x, time })
 }
@@ -109,6 +109,7 @@ fn column(label: &str, estimator: &str, f: Fit<'_>) -> ColumnDoc {
 }
 
 pub fn fgls_column(data: &PanelData, label: &str) -> Result<ColumnDoc, OpError> {
+    let data = &*data.complete_cases(&used_variables())?;
     let d = dummy_design(data)?;
     let y = data.col("CARBON")?;
     let reg = PanelRegression {
@@ -141,6 +142,7 @@ pub fn fgls_column(data: &PanelData, label: &str) -> Result<ColumnDoc, OpError> 
 }
 
 pub fn pcse_column(data: &PanelData, label: &str) -> Result<ColumnDoc, OpError> {
+    let data = &*data.complete_cases(&used_variables())?;
     let d = dummy_design(data)?;
     let y = data.col("CARBON")?;
     let reg = PanelRegression {

@@ -18,6 +18,8 @@ pub const SPLITS: [(&str, &str, &str); 3] = [
 pub fn split_columns(data: &PanelData, reps: usize, seed: u64) -> Result<Vec<ColumnDoc>, OpError> {
     let mut columns = Vec::new();
     let labels = ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"];
+    let used: Vec<&str> = ["CARBON", "ROBOT"].into_iter().chain(CONTROLS).collect();
+    let data = &*data.complete_cases(&used)?;
     let controls: Vec<&[f64]> = CONTROLS
         .iter()
         .map(|c| data.col(c))

@@ -16,6 +16,11 @@ pub fn iv_columns(data: &PanelData) -> Result<Vec<ColumnDoc>, OpError> {
     let mut first = ols_column(&fs_spec, &fs);
     first.estimator = "iv_first".into();
 
+    let used: Vec<&str> = ["CARBON", "ROBOT", "YFE"]
+        .into_iter()
+        .chain(CONTROLS)
+        .collect();
+    let data = &*data.complete_cases(&used)?;
     let y = data.col("CARBON")?;
     let robot = data.col("ROBOT")?;
     let yfe = data.col("YFE")?;

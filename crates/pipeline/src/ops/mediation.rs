@@ -16,16 +16,22 @@ pub fn mediation_columns(
 ) -> Result<Vec<ColumnDoc>, OpError> {
     let base = Spec::new("(1)", "CARBON", &["ROBOT"]);
     let mut columns = vec![ols_column(&base, &fit(data, &base)?)];
-    let controls: Vec<&[f64]> = CONTROLS
-        .iter()
-        .map(|c| data.col(c))
-        .collect::<Result<_, _>>()?;
     let labels = ["(2)", "(3)", "(4)", "(5)", "(6)", "(7)"];
     for (k, m) in MEDIATORS.iter().enumerate() {
         let a_spec = Spec::new(labels[2 * k], m, &["ROBOT"]);
         let b_spec = Spec::new(labels[2 * k + 1], "CARBON", &["ROBOT", m]);
         columns.push(ols_column(&a_spec, &fit(data, &a_spec)?));
         let mut outcome = ols_column(&b_spec, &fit(data, &b_spec)?);
+        // Stepwise mediation needs one sample for the a and b paths: rows complete in all.
+        let used: Vec<&str> = ["CARBON", "ROBOT", *m]
+            .into_iter()
+            .chain(CONTROLS)
+            .collect();
+        let data = &*data.complete_cases(&used)?;
+        let controls: Vec<&[f64]> = CONTROLS
+            .iter()
+            .map(|c| data.col(c))
+            .collect::<Result<_, _>>()?;
         let input = MediationInput {
             y: data.col("CARBON")?,
             x: ("ROBOT", data.col("ROBOT")?),

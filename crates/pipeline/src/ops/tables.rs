@@ -8,6 +8,7 @@ use robocarb_report::{
     compare_descriptive, compare_regression, published, render, CoefDoc, ColumnDoc, Comparison,
     Format, ReportTable, TableDoc,
 };
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The paper's control variables, in its order.
@@ -26,6 +27,7 @@ pub static TABLE8: FnOp = FnOp::new("table8", CRATES, GLUE, PANEL_SLOT, run_tabl
 pub static TABLE9: FnOp = FnOp::new("table9", CRATES, GLUE, PANEL_SLOT, run_table9);
 
 /// The analysis panel as the estimators want it: dense ids and named numeric columns.
+#[derive(Clone)]
 pub struct PanelData {
     pub frame: Frame,
     pub city: Vec<u32>,
@@ -75,6 +77,21 @@ impl PanelData {
     pub fn flag(&self, name: &str) -> Result<Vec<bool>, OpError> {
         let v = self.frame.i64(name).map_err(op_err("panel flag"))?;
         Ok(v.iter().map(|&x| x == 1).collect())
+    }
+
+    /// The rows where every one of `vars` is a number: Stata's listwise deletion, which every
+    /// regression of the paper applies to its own variables (real panels have gaps; the
+    /// estimators refuse NaN). Borrows `self` when nothing is missing.
+    pub fn complete_cases(&self, vars: &[&str]) -> Result<Cow<'_, PanelData>, OpError> {
+        let cols: Vec<&[f64]> = vars.iter().map(|v| self.col(v)).collect::<Result<_, _>>()?;
+        let mask: Vec<bool> = (0..self.n())
+            .map(|i| cols.iter().all(|c| c[i].is_finite()))
+            .collect();
+        if mask.iter().all(|&m| m) {
+            Ok(Cow::Borrowed(self))
+        } else {
+            Ok(Cow::Owned(self.subset(&mask)?))
+        }
     }
 
     /// The rows where `mask` holds.
@@ -133,11 +150,15 @@ pub fn fit_columns(data: &PanelData, specs: &[Spec]) -> Result<Vec<ColumnDoc>, O
 
 /// Estimate `spec` with city (and year) fixed effects and city-clustered errors.
 pub fn fit(data: &PanelData, spec: &Spec) -> Result<OlsResult, OpError> {
-    let y = data.col(spec.dep)?;
     let mut names: Vec<&str> = spec.regressors.clone();
     if spec.controls {
         names.extend(CONTROLS);
     }
+    let used: Vec<&str> = std::iter::once(spec.dep)
+        .chain(names.iter().copied())
+        .collect();
+    let data = &*data.complete_cases(&used)?;
+    let y = data.col(spec.dep)?;
     let cols: Vec<&[f64]> = names
         .iter()
         .map(|n| data.col(n))
@@ -403,4 +424,53 @@ fn run_table9(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         ],
     };
     render_regression(&doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use robocarb_panel::Column;
+
+    /// A 6-city x 5-year panel; `carbon_gap` sets CARBON to NaN in one row.
+    fn panel(carbon_gap: Option<usize>) -> PanelData {
+        let (cities, years) = (6usize, 5usize);
+        let n = cities * years;
+        let code: Vec<String> = (0..n)
+            .map(|i| format!("{}", 110100 + 100 * (i / years)))
+            .collect();
+        let year: Vec<i64> = (0..n).map(|i| 2006 + (i % years) as i64).collect();
+        let robot: Vec<f64> = (0..n).map(|i| ((i * 7) % 11) as f64 * 0.3).collect();
+        let mut carbon: Vec<f64> = (0..n)
+            .map(|i| 10.0 + (i / years) as f64 - 0.5 * robot[i] + ((i * 7) % 13) as f64 * 0.05)
+            .collect();
+        if let Some(r) = carbon_gap {
+            carbon[r] = f64::NAN;
+        }
+        let mut f = Frame::new();
+        f.push("city_code", Column::Str(code)).unwrap();
+        f.push("year", Column::I64(year)).unwrap();
+        f.push("ROBOT", Column::F64(robot)).unwrap();
+        f.push("CARBON", Column::F64(carbon)).unwrap();
+        PanelData::new(f).unwrap()
+    }
+
+    /// A missing outcome drops its row from the regression (Stata's listwise deletion): the fit
+    /// equals the fit on the panel without that row, and a complete panel is not copied.
+    #[test]
+    fn missing_values_drop_their_rows_as_stata_does() {
+        let spec = Spec::new("(1)", "CARBON", &["ROBOT"]).without_controls();
+        let gap = panel(Some(7));
+        let with_gap = fit(&gap, &spec).unwrap();
+        let keep: Vec<bool> = (0..gap.n()).map(|i| i != 7).collect();
+        let dropped = fit(&gap.subset(&keep).unwrap(), &spec).unwrap();
+        assert_eq!(with_gap.n, 29);
+        assert_eq!(with_gap.b, dropped.b);
+        assert_eq!(with_gap.se, dropped.se);
+        let full = panel(None);
+        assert!(matches!(
+            full.complete_cases(&["CARBON", "ROBOT"]).unwrap(),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(fit(&full, &spec).unwrap().n, 30);
+    }
 }
