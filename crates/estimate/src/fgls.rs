@@ -821,15 +821,45 @@ impl Inference {
         constant: Option<usize>,
         psd_by_construction: bool,
     ) -> Result<Self, GlsError> {
+        Self::build(b, v, constant, psd_by_construction, None)
+    }
+
+    /// As [`Inference::new`] for `V = G'G` with the factor `G` at hand (PCSE with a casewise
+    /// Sigma: `G = H A / sqrt(|C|)`, a few hundred rows). V is then singular whenever there are
+    /// more coefficients than rows of G, and deciding its rank from V's entries loses half the
+    /// digits (they are squares): the Wald sweep runs on G's columns instead (modified
+    /// Gram-Schmidt, the same in-order rule), which gives a rank and a statistic that do not move
+    /// with rounding.
+    pub fn with_factor(
+        b: &[f64],
+        v: MatRef<'_, f64>,
+        constant: Option<usize>,
+        g: MatRef<'_, f64>,
+    ) -> Result<Self, GlsError> {
+        Self::build(b, v, constant, true, Some(g))
+    }
+
+    fn build(
+        b: &[f64],
+        v: MatRef<'_, f64>,
+        constant: Option<usize>,
+        psd_by_construction: bool,
+        factor: Option<MatRef<'_, f64>>,
+    ) -> Result<Self, GlsError> {
         let k = b.len();
         let strict = !psd_by_construction;
         let all: Vec<usize> = (0..k).collect();
-        ordered_sweep(v, &all, strict).ok_or(GlsError::CovarianceNotPsd)?;
+        if factor.is_none() {
+            ordered_sweep(v, &all, strict).ok_or(GlsError::CovarianceNotPsd)?;
+        }
         let se: Vec<f64> = (0..k).map(|j| v[(j, j)].sqrt()).collect();
         let z: Vec<f64> = b.iter().zip(&se).map(|(b, s)| b / s).collect();
         let p = z.iter().map(|z| two_sided_normal_p(*z)).collect();
         let slopes: Vec<usize> = (0..k).filter(|&j| Some(j) != constant).collect();
-        let (kept, lower) = ordered_sweep(v, &slopes, strict).ok_or(GlsError::CovarianceNotPsd)?;
+        let (kept, lower) = match factor {
+            Some(g) => ordered_sweep_columns(g, &slopes),
+            None => ordered_sweep(v, &slopes, strict).ok_or(GlsError::CovarianceNotPsd)?,
+        };
         // W = b_K' V_KK^-1 b_K = |L^-1 b_K|² with L the sweep's Cholesky factor of V_KK (the
         // same factor that decided K, so the two cannot disagree).
         let (wald_chi2, wald_df) = if kept.is_empty() {
@@ -864,6 +894,41 @@ impl Inference {
 
 /// In-order sweep of the submatrix `V[idx, idx]`: keeps index j when its variance left after the
 /// kept earlier ones exceeds `WALD_TOL * V_jj` (the generalized inverse of Stata's `invsym`).
+/// [`ordered_sweep`] of `V = G'G` computed on the columns of `G` by modified Gram-Schmidt:
+/// column j is kept when the squared norm of its residual on the kept earlier columns exceeds
+/// `WALD_TOL` times its squared norm (`V_jj`). Returns the kept indices and the rows of `R'`
+/// (`G_K = Q R`), which is the Cholesky factor of `V[kept, kept]`.
+fn ordered_sweep_columns(g: MatRef<'_, f64>, idx: &[usize]) -> (Vec<usize>, Vec<Vec<f64>>) {
+    let mut kept: Vec<usize> = Vec::new();
+    let mut q: Vec<Vec<f64>> = Vec::new();
+    let mut l: Vec<Vec<f64>> = Vec::new();
+    for &j in idx {
+        let mut r: Vec<f64> = g.col(j).iter().copied().collect();
+        let norm2 = crate::linalg::dot(&r, &r);
+        if !(norm2 > 0.0 && norm2.is_finite()) {
+            continue;
+        }
+        let mut row = Vec::with_capacity(kept.len() + 1);
+        for qc in &q {
+            let coef = crate::linalg::dot(qc, &r);
+            for (ri, qi) in r.iter_mut().zip(qc) {
+                *ri -= coef * qi;
+            }
+            row.push(coef);
+        }
+        let resid = crate::linalg::dot(&r, &r);
+        if resid > WALD_TOL * norm2 {
+            let len = resid.sqrt();
+            r.iter_mut().for_each(|v| *v /= len);
+            row.push(len);
+            q.push(r);
+            l.push(row);
+            kept.push(j);
+        }
+    }
+    (kept, l)
+}
+
 /// Returns the kept indices and the rows of the Cholesky factor of `V[kept, kept]`, or `None`
 /// when `strict` and V is clearly indefinite.
 fn ordered_sweep(

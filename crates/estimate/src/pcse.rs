@@ -188,6 +188,8 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
     };
     let r2 = 1.0 - rss / tss;
 
+    // `h` (casewise Sigma only): the meat is h'h / |C|, so V = G'G with G = h A / sqrt(|C|).
+    let mut meat_root: Option<(Mat<f64>, f64)> = None;
     let (meat, sigma2, n_sigma_periods) = match opts.sigma {
         PcseSigma::Independent => {
             let s2 = rss / n as f64;
@@ -222,7 +224,8 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
                 if common.is_empty() {
                     return Err(GlsError::NoCommonPeriods);
                 }
-                let (meat, diag) = casewise_meat(&prep, &grid, xs, &common);
+                let (meat, diag, h) = casewise_meat(&prep, &grid, xs, &common);
+                meat_root = Some((h, common.len() as f64));
                 (meat, diag, Some(common.len()))
             }
         }
@@ -239,7 +242,26 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
         scale_checked(&mut v, n, k)?;
     }
     let psd = !(opts.pairwise && opts.sigma == PcseSigma::Correlated);
-    let inf = Inference::new(&fit.b, v.as_ref(), prep.constant, psd)?;
+    let inf = match meat_root {
+        Some((h, c)) => {
+            let mut g = Mat::<f64>::zeros(h.nrows(), k);
+            faer::linalg::matmul::matmul(g.as_mut(), Accum::Replace, &h, &a, 1.0, Par::Seq);
+            // nmk scales V by N / (N - k), so G by its square root.
+            let scale = if opts.nmk {
+                (n as f64 / (n - k) as f64).sqrt()
+            } else {
+                1.0
+            };
+            let s = scale / c.sqrt();
+            for j in 0..k {
+                for i in 0..g.nrows() {
+                    g[(i, j)] *= s;
+                }
+            }
+            Inference::with_factor(&fit.b, v.as_ref(), prep.constant, g.as_ref())?
+        }
+        None => Inference::new(&fit.b, v.as_ref(), prep.constant, psd)?,
+    };
     let balanced = (0..m).all(|p| prep.panel_len(p) == prep.n_periods);
     Ok(PcseResult {
         options: *opts,
@@ -295,7 +317,7 @@ fn casewise_meat(
     grid: &Grid,
     xs: &Mat<f64>,
     common: &[usize],
-) -> (Mat<f64>, Vec<f64>) {
+) -> (Mat<f64>, Vec<f64>, Mat<f64>) {
     let (k, np, m) = (prep.k, prep.n_periods, prep.n_panels());
     let c = common.len();
     // Rows t*c .. (t+1)*c of h hold h_{s,t}' = e_s' X_t for s in C (as E_C' X_t per period t).
@@ -337,7 +359,7 @@ fn casewise_meat(
                 * inv_c
         })
         .collect();
-    (meat, diag)
+    (meat, diag, h)
 }
 
 /// Pairwise meat `sum_t X_t' Sigma_t X_t` with `Sigma_ij` over the periods common to i and j, and

@@ -328,5 +328,12 @@ fn pcse_with_panel_dummies_and_more_panels_than_periods() {
         // Wald test keeps fewer coefficients than there are slopes.
         assert!(r.wald_df >= 1 && r.wald_df < k - 1, "wald df {}", r.wald_df);
         assert!(r.wald_chi2.is_finite() && r.wald_chi2 > 0.0);
+        // The rank of the singular V, and so the Wald statistic, must not move with rounding:
+        // the same data in reverse row order give the same df and statistic.
+        let rev: Vec<usize> = (0..n).rev().collect();
+        let back = xtpcse(&d.permuted(&rev).regression(), &opts).unwrap();
+        assert_eq!(back.wald_df, r.wald_df);
+        let rel = (back.wald_chi2 - r.wald_chi2).abs() / r.wald_chi2;
+        assert!(rel < 1e-8, "wald {} vs {}", back.wald_chi2, r.wald_chi2);
     }
 }
