@@ -27,9 +27,10 @@ use serde_json::Value;
 const TOL: f64 = 1e-6;
 
 fn golden() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/golden/radial_golden.json"
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/golden/radial_golden.json",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
     ))
     .expect("golden file present");
     serde_json::from_str(&text).expect("golden file parses")

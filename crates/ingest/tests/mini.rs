@@ -9,7 +9,12 @@ use robocarb_panel::{Column, Frame};
 use serde_json::Value;
 
 fn mini(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mini")).join(rel)
+    PathBuf::from(format!(
+        "{}/tests/fixtures/mini",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
+    ))
+    .join(rel)
 }
 
 fn index() -> CityIndex {

@@ -7,9 +7,10 @@ use robocarb_ingest::*;
 
 fn real() -> Option<PathBuf> {
     let candidates = [
-        PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/real"
+        PathBuf::from(format!(
+            "{}/../../../shared/data/real",
+            std::env::var("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
         )),
         PathBuf::from("/work/shared/data/real"),
     ];
@@ -27,9 +28,10 @@ fn index(real: &Path) -> CityIndex {
     )
     .unwrap();
     let cw = read_crosswalk(
-        Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/real/crosswalk.csv"
+        Path::new(&format!(
+            "{}/tests/fixtures/real/crosswalk.csv",
+            std::env::var("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
         )),
         &ReadOptions::default(),
     )

@@ -8,7 +8,11 @@ use robocarb_ingest::*;
 
 #[test]
 fn default_twin_builds_a_balanced_panel() {
-    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/default"));
+    let root = PathBuf::from(format!(
+        "{}/../../data/default",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
+    ));
     if !root.join("admin/cities.csv").is_file() {
         println!("skipped: data/default not present (run `robocarb synth` first)");
         return;
