@@ -763,9 +763,40 @@ pub(crate) fn wls(
     names: &[String],
 ) -> Result<LsFit, GlsError> {
     let sw: Vec<f64> = w.iter().map(|v| v.sqrt()).collect();
-    let xw = scale_rows(x, &sw);
-    let yw: Vec<f64> = y.iter().zip(&sw).map(|(a, s)| a * s).collect();
-    ols(xw.as_ref(), &yw, names)
+    let (n, k) = (x.nrows(), x.ncols());
+    // X'WX and X'Wy over blocks of rows scaled into a small buffer: a scaled copy of the whole
+    // design would double the memory of Table 6 at county scale (~1 GB per copy). The block
+    // size is fixed, so the summation order, and the result, do not depend on anything else.
+    const BLOCK: usize = 4096;
+    let mut g = Mat::<f64>::zeros(k, k);
+    let mut xty = vec![0.0; k];
+    let mut start = 0;
+    while start < n {
+        let rows = BLOCK.min(n - start);
+        let xb = Mat::from_fn(rows, k, |i, j| x[(start + i, j)] * sw[start + i]);
+        tri_matmul(
+            g.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            xb.transpose(),
+            BlockStructure::Rectangular,
+            xb.as_ref(),
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
+        let yb: Vec<f64> = (0..rows).map(|i| y[start + i] * sw[start + i]).collect();
+        for (acc, v) in xty.iter_mut().zip(xt_vec(xb.as_ref(), &yb)) {
+            *acc += v;
+        }
+        start += rows;
+    }
+    symmetrize_from_lower(&mut g);
+    let gram = factor(&g, names)?;
+    Ok(LsFit {
+        b: gram.solve(&xty),
+        gram,
+    })
 }
 
 /// `diag(s) X`, column by column.
