@@ -168,9 +168,11 @@ def cargo_section() -> list[str]:
     out = ["### In-process benches (`cargo bench --workspace`)", ""]
     if not p.exists():
         return out + ["Not run yet.", ""]
-    text = p.read_text()
-    hashing = re.findall(r"first_hash_large_source.*", text)
-    out += ["```text", text.strip(), "```", ""]
+    # Keep divan's tables; drop the libtest lines of the crates' unit tests (ignored under bench).
+    noise = re.compile(r"^(running \d+ tests?|test .*|test result: .*)$")
+    lines = [line for line in p.read_text().splitlines() if not noise.match(line)]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    out += ["```text", text, "```", ""]
     return out
 
 
