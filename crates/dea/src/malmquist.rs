@@ -23,31 +23,31 @@ pub enum Frontier {
     Global,
 }
 
-/// Tasks per warm-start block (see `run_tasks`).
+/// Tasks per warm-start block (see [`run_blocks`]).
 const WARM_BLOCK: usize = 32;
 
 /// One scoring task: evaluate pool observation `obs` against frontier `frontier`.
 #[derive(Debug, Clone, Copy)]
-struct Task {
-    frontier: usize,
-    obs: usize,
+pub(crate) struct Task {
+    pub frontier: usize,
+    pub obs: usize,
 }
 
-/// Scores every task in parallel; each result depends only on its task (deterministic).
-fn run_tasks(
-    pool: &Pool,
-    frontiers: &[FrontierSet],
+/// Solves every task in parallel with `solve(task, warm)`, where `warm` carries the previous
+/// program's optimal basis within a block. Blocks are fixed runs of at most [`WARM_BLOCK`]
+/// consecutive tasks on the same frontier, solved in order; blocks run in parallel. A result
+/// depends only on its block, never on scheduling, so output is identical for any thread count.
+pub(crate) fn run_blocks<T, F>(
     tasks: &[Task],
-    returns: Returns,
-    super_when_efficient: bool,
     progress: Progress<'_>,
-    unit_of: &(dyn Fn(usize) -> usize + Sync),
-) -> Result<Vec<Score>, DeaError> {
+    solve: &F,
+) -> Result<Vec<T>, DeaError>
+where
+    T: Send,
+    F: Fn(&Task, &mut Option<Vec<usize>>) -> Result<T, DeaError> + Sync,
+{
     let done = AtomicUsize::new(0);
     let total = tasks.len();
-    // Fixed blocks of consecutive tasks on the same frontier, solved in order with warm starts
-    // (the previous unit's optimal basis); blocks run in parallel. A result depends only on its
-    // block, never on scheduling, so output is identical for any thread count.
     let mut blocks: Vec<&[Task]> = Vec::new();
     let mut start = 0;
     for i in 1..=tasks.len() {
@@ -59,35 +59,48 @@ fn run_tasks(
             start = i;
         }
     }
-    let per_block: Vec<Result<Vec<Score>, DeaError>> = blocks
+    let per_block: Vec<Result<Vec<T>, DeaError>> = blocks
         .par_iter()
         .map(|block| {
             let mut warm: Option<Vec<usize>> = None;
             let mut out = Vec::with_capacity(block.len());
             for task in block.iter() {
-                let frontier = &frontiers[task.frontier];
-                let score = score_against(
-                    pool,
-                    frontier,
-                    task.obs,
-                    returns,
-                    super_when_efficient,
-                    unit_of(task.obs),
-                    &mut warm,
-                )?;
+                out.push(solve(task, &mut warm)?);
                 if let Some(cb) = progress {
                     cb(done.fetch_add(1, Ordering::Relaxed) + 1, total);
                 }
-                out.push(score);
             }
             Ok(out)
         })
         .collect();
-    let mut scores = Vec::with_capacity(total);
+    let mut results = Vec::with_capacity(total);
     for block in per_block {
-        scores.extend(block?);
+        results.extend(block?);
     }
-    Ok(scores)
+    Ok(results)
+}
+
+/// Scores every task (SBM, and super-SBM where the rule needs it) with [`run_blocks`].
+fn run_tasks(
+    pool: &Pool,
+    frontiers: &[FrontierSet],
+    tasks: &[Task],
+    returns: Returns,
+    super_when_efficient: bool,
+    progress: Progress<'_>,
+    unit_of: &(dyn Fn(usize) -> usize + Sync),
+) -> Result<Vec<Score>, DeaError> {
+    run_blocks(tasks, progress, &|task, warm| {
+        score_against(
+            pool,
+            &frontiers[task.frontier],
+            task.obs,
+            returns,
+            super_when_efficient,
+            unit_of(task.obs),
+            warm,
+        )
+    })
 }
 
 /// Scores each unit of `evaluated` against the frontier spanned by `reference`.

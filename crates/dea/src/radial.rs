@@ -84,12 +84,10 @@
 //! assert!((u1.m.unwrap() - 1.0).abs() < 1e-12 && (u1.ec.unwrap() - 0.5).abs() < 1e-12);
 //! ```
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use rayon::prelude::*;
 
 use crate::data::{common_dims, DeaData, Dims};
-use crate::malmquist::Progress;
+use crate::malmquist::{run_blocks, Progress, Task};
 use crate::sbm::{FrontierSet, Pool, ProgramStatus, Returns};
 use crate::simplex::{self, DenseLp, LpOutcome};
 use crate::DeaError;
@@ -125,17 +123,8 @@ impl RadialScore {
     }
 }
 
-/// Tasks per warm-start block (same scheme as the SBM runner).
-const WARM_BLOCK: usize = 32;
-
 /// Radial factors (unit-free) at or below this count as 0: no usable efficiency value.
 const FACTOR_ZERO: f64 = 1e-12;
-
-#[derive(Debug, Clone, Copy)]
-struct Task {
-    frontier: usize,
-    obs: usize,
-}
 
 /// Checks that there are no undesirable outputs and at least one desirable output.
 fn radial_dims(periods: &[DeaData]) -> Result<Dims, DeaError> {
@@ -317,8 +306,7 @@ fn solve_radial(
     }
 }
 
-/// Solves every task in parallel blocks (deterministic: a result depends only on its block).
-#[allow(clippy::too_many_arguments)]
+/// Solves every task with [`run_blocks`] (deterministic: a result depends only on its block).
 fn run_radial(
     pool: &Pool,
     frontiers: &[FrontierSet],
@@ -328,48 +316,17 @@ fn run_radial(
     progress: Progress<'_>,
     unit_of: &(dyn Fn(usize) -> usize + Sync),
 ) -> Result<Vec<RadialScore>, DeaError> {
-    let done = AtomicUsize::new(0);
-    let total = tasks.len();
-    let mut blocks: Vec<&[Task]> = Vec::new();
-    let mut start = 0;
-    for i in 1..=tasks.len() {
-        if i == tasks.len() || i - start == WARM_BLOCK || tasks[i].frontier != tasks[start].frontier
-        {
-            if i > start {
-                blocks.push(&tasks[start..i]);
-            }
-            start = i;
-        }
-    }
-    let per_block: Vec<Result<Vec<RadialScore>, DeaError>> = blocks
-        .par_iter()
-        .map(|block| {
-            let mut warm: Option<Vec<usize>> = None;
-            let mut out = Vec::with_capacity(block.len());
-            for task in block.iter() {
-                let refs = &frontiers[task.frontier].kept;
-                let s = solve_radial(
-                    pool,
-                    refs,
-                    task.obs,
-                    returns,
-                    orientation,
-                    unit_of(task.obs),
-                    &mut warm,
-                )?;
-                if let Some(cb) = progress {
-                    cb(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-                }
-                out.push(s);
-            }
-            Ok(out)
-        })
-        .collect();
-    let mut scores = Vec::with_capacity(total);
-    for block in per_block {
-        scores.extend(block?);
-    }
-    Ok(scores)
+    run_blocks(tasks, progress, &|task, warm| {
+        solve_radial(
+            pool,
+            &frontiers[task.frontier].kept,
+            task.obs,
+            returns,
+            orientation,
+            unit_of(task.obs),
+            warm,
+        )
+    })
 }
 
 /// Farrell efficiency of each unit of `evaluated` against the technology spanned by `reference`
