@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p robocarb-pipeline --example montecarlo -- [REPS] [--threads N]
-//!     [--first-seed S] [--json PATH] [--process default|well-specified]
+//!     [--first-seed S] [--json PATH] [--process default|well-specified] [--years A..B]
 //! ```
 //!
 //! `--process` picks the twin's data-generating process (`robocarb_synth::TwinProcess`): the
@@ -283,13 +283,19 @@ fn build_panels(pipeline_file: &Path, twin: &Path, cache: &Path) -> Result<(Fram
     Ok((win, unw))
 }
 
-fn replicate(pipeline_file: &Path, seed: u64, process: TwinProcess) -> Result<Replication, Error> {
+fn replicate(
+    pipeline_file: &Path,
+    seed: u64,
+    process: TwinProcess,
+    years: (i32, i32),
+) -> Result<Replication, Error> {
     let tmp = tempfile::tempdir()?;
     let twin = tmp.path().join("twin");
     generate(
         &SynthConfig {
             seed,
             process,
+            years,
             ..Default::default()
         },
         &twin,
@@ -546,6 +552,8 @@ struct Args {
     first_seed: u64,
     json: PathBuf,
     process: (&'static str, TwinProcess),
+    /// Years of every twin (default 2006..2019, the study's).
+    years: (i32, i32),
 }
 
 fn parse_args(root: &Path) -> Result<Args, Error> {
@@ -555,6 +563,7 @@ fn parse_args(root: &Path) -> Result<Args, Error> {
         first_seed: 1,
         json: root.join("out").join("montecarlo.json"),
         process: ("default", TwinProcess::default()),
+        years: SynthConfig::default().years,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -574,6 +583,13 @@ fn parse_args(root: &Path) -> Result<Args, Error> {
                         .into())
                     }
                 }
+            }
+            "--years" => {
+                let v = value("--years")?;
+                let (first, last) = v
+                    .split_once("..")
+                    .ok_or_else(|| format!("--years must look like 1990..2019, got `{v}`"))?;
+                a.years = (first.trim().parse()?, last.trim().parse()?);
             }
             "-h" | "--help" => {
                 return Err("usage: montecarlo [REPS] [--threads N] [--first-seed S] [--json PATH] [--process default|well-specified]".into())
@@ -606,7 +622,8 @@ fn main() -> Result<(), Error> {
             s.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::SeqCst);
                 let Some(&seed) = seeds.get(k) else { break };
-                let r = replicate(&pipeline_file, seed, args.process.1).map_err(|e| e.to_string());
+                let r = replicate(&pipeline_file, seed, args.process.1, args.years)
+                    .map_err(|e| e.to_string());
                 if let Ok(mut slot) = slots[k].lock() {
                     *slot = Some(r);
                 }
@@ -654,10 +671,11 @@ fn main() -> Result<(), Error> {
         .collect();
     let doc = json!({
         "command": format!(
-            "cargo run --release -p robocarb-pipeline --example montecarlo -- {} --threads {} --first-seed {} --process {}",
-            args.reps, args.threads, args.first_seed, args.process.0
+            "cargo run --release -p robocarb-pipeline --example montecarlo -- {} --threads {} --first-seed {} --process {} --years {}..{}",
+            args.reps, args.threads, args.first_seed, args.process.0, args.years.0, args.years.1
         ),
         "process": { "name": args.process.0, "rho_eps": args.process.1.rho_eps, "slope_heterogeneity": args.process.1.slope_heterogeneity },
+        "years": [args.years.0, args.years.1],
         "pipeline": "pipelines/montecarlo.toml",
         "replications": reps.len(),
         "seeds": { "first": args.first_seed, "last": args.first_seed + args.reps as u64 - 1 },
