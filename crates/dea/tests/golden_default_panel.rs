@@ -23,27 +23,16 @@ use robocarb_dea::{
 };
 use serde_json::Value;
 
-const TOL: f64 = 1e-6;
+mod common;
+use common::*;
 
 fn golden() -> Value {
-    let text = std::fs::read_to_string(format!(
-        "{}/tests/golden/default_panel_golden.json",
-        std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
-    ))
-    .expect("golden file present");
-    serde_json::from_str(&text).expect("golden file parses")
+    read_golden("default_panel_golden.json")
 }
 
 /// `which` = "highs" or "deapack".
 fn golden_radial(which: &str) -> Value {
-    let path = format!(
-        "{}/tests/golden/default_panel_radial_{which}_golden.json",
-        std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
-    );
-    let text = std::fs::read_to_string(&path).expect("radial golden file present");
-    serde_json::from_str(&text).expect("radial golden file parses")
+    read_golden(&format!("default_panel_radial_{which}_golden.json"))
 }
 
 /// Reads the CSV into one `DeaData` per year (units ordered by city code), checks it is the
@@ -125,10 +114,6 @@ fn panel(g: &Value) -> Vec<DeaData> {
         .sum();
     assert_eq!(rep.total() as u64, expected_zeros);
     fixed
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= TOL * b.abs().max(1.0)
 }
 
 fn check_score(ours: &Score, oracle: &Value, what: &str) -> usize {
@@ -327,22 +312,6 @@ fn check_distance(ours: &RadialScore, oracle: &Value, what: &str) -> usize {
     };
     assert_eq!(ours.status, expected, "{what}");
     check_opt(ours.value, oracle, what)
-}
-
-fn orientation_of(c: &Value) -> Orientation {
-    match c["orientation"].as_str() {
-        Some("input") => Orientation::Input,
-        Some("output") => Orientation::Output,
-        other => panic!("orientation {other:?}"),
-    }
-}
-
-fn returns_of(c: &Value) -> Returns {
-    match c["returns"].as_str() {
-        Some("crs") => Returns::Crs,
-        Some("vrs") => Returns::Vrs,
-        other => panic!("returns {other:?}"),
-    }
 }
 
 /// Index values `[M, EC, TC]` or null.

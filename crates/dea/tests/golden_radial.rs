@@ -24,30 +24,11 @@ use robocarb_dea::{
 };
 use serde_json::Value;
 
-const TOL: f64 = 1e-6;
+mod common;
+use common::*;
 
 fn golden() -> Value {
-    let text = std::fs::read_to_string(format!(
-        "{}/tests/golden/radial_golden.json",
-        std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
-    ))
-    .expect("golden file present");
-    serde_json::from_str(&text).expect("golden file parses")
-}
-
-fn matrix(v: &Value) -> Vec<Vec<f64>> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|row| {
-            row.as_array()
-                .expect("row")
-                .iter()
-                .map(|x| x.as_f64().expect("number"))
-                .collect()
-        })
-        .collect()
+    read_golden("radial_golden.json")
 }
 
 fn dataset(g: &Value, name: &str) -> Vec<DeaData> {
@@ -65,26 +46,6 @@ fn dataset(g: &Value, name: &str) -> Vec<DeaData> {
             }
         })
         .collect()
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= TOL * b.abs().max(1.0)
-}
-
-fn orientation_of(case: &Value) -> Orientation {
-    match case["orientation"].as_str() {
-        Some("input") => Orientation::Input,
-        Some("output") => Orientation::Output,
-        other => panic!("orientation {other:?}"),
-    }
-}
-
-fn returns_of(case: &Value) -> Returns {
-    match case["returns"].as_str() {
-        Some("crs") => Returns::Crs,
-        Some("vrs") => Returns::Vrs,
-        other => panic!("returns {other:?}"),
-    }
 }
 
 /// Compares an optional value with a JSON number or null.
