@@ -216,6 +216,69 @@ pub fn cross_scores(
     })
 }
 
+/// Own-period scores below `1 - PRUNE_MARGIN` mark a unit as SBM-inefficient for
+/// [`cross_scores_on_efficient`]. The margin is far above the LP tolerance, so a unit is dropped
+/// only when it is certainly inefficient.
+pub const PRUNE_MARGIN: f64 = 1e-6;
+
+/// [`cross_scores`] with each frontier spanned by the units its own period found efficient.
+///
+/// `own_prev` / `own_cur` must be [`frontier_scores`] of `prev` / `cur` under the same `returns`.
+/// Why it is exact: a unit with plain SBM score below 1 is dominated (inputs and bad outputs at
+/// least, good outputs at most, one strictly) by a convex combination of the other units of its
+/// period (under CRS, a non-negative one), so it lies in the technology they span; dropping it
+/// leaves the technology, and so every SBM and super-SBM program against it, unchanged. At county
+/// scale the efficient units are a small fraction, which makes the cross-period programs several
+/// times cheaper.
+pub fn cross_scores_on_efficient(
+    prev: &DeaData,
+    cur: &DeaData,
+    own_prev: &[Score],
+    own_cur: &[Score],
+    returns: Returns,
+    progress: Progress<'_>,
+) -> Result<CrossScores, DeaError> {
+    check_same_units(&[prev.clone(), cur.clone()])?;
+    let dims = common_dims(&[prev.clone(), cur.clone()])?;
+    let n = prev.units();
+    if own_prev.len() != n || own_cur.len() != n {
+        return Err(DeaError::Shape(format!(
+            "own-period scores: {} and {} for {n} units",
+            own_prev.len(),
+            own_cur.len()
+        )));
+    }
+    let efficient = |own: &[Score], offset: usize| -> Vec<usize> {
+        own.iter()
+            .enumerate()
+            .filter(|(_, s)| s.value.is_none_or(|v| v >= 1.0 - PRUNE_MARGIN))
+            .map(|(j, _)| offset + j)
+            .collect()
+    };
+    let pool = Pool::from_periods(&[prev, cur], dims);
+    let frontiers = [
+        FrontierSet::new(&pool, efficient(own_prev, 0)),
+        FrontierSet::new(&pool, efficient(own_cur, n)),
+    ];
+    let mut tasks = Vec::with_capacity(2 * n);
+    tasks.extend((0..n).map(|j| Task {
+        frontier: 0,
+        obs: n + j,
+    }));
+    tasks.extend((0..n).map(|j| Task {
+        frontier: 1,
+        obs: j,
+    }));
+    let mut scores = run_tasks(&pool, &frontiers, &tasks, returns, true, progress, &|o| {
+        o % n
+    })?;
+    let e_f1_d0 = scores.split_off(n);
+    Ok(CrossScores {
+        e_f0_d1: scores,
+        e_f1_d0,
+    })
+}
+
 /// The index of one unit for the change from period `t-1` to `t`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MlRow {

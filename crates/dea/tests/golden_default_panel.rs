@@ -446,3 +446,53 @@ fn default_panel_radial_malmquist_deapack() {
     assert_eq!(kinds.len(), 2);
     assert!(n > 100_000);
 }
+
+/// The cross-period programs against frontiers spanned only by each period's efficient units
+/// (`cross_scores_on_efficient`, what the pipeline's `dea_ml` runs) equal those against all
+/// units, for every adjacent pair of the default panel, under VRS and CRS.
+#[test]
+fn default_panel_cross_scores_on_efficient_units_equal_full_frontiers() {
+    let g = golden();
+    let periods = panel(&g);
+    let mut compared = 0;
+    for returns in [Returns::Vrs, Returns::Crs] {
+        let own: Vec<Vec<Score>> = periods
+            .iter()
+            .map(|p| robocarb_dea::frontier_scores(p, returns, None).expect("own"))
+            .collect();
+        for t in 1..periods.len() {
+            let full = robocarb_dea::cross_scores(&periods[t - 1], &periods[t], returns, None)
+                .expect("full");
+            let pruned = robocarb_dea::cross_scores_on_efficient(
+                &periods[t - 1],
+                &periods[t],
+                &own[t - 1],
+                &own[t],
+                returns,
+                None,
+            )
+            .expect("pruned");
+            for (a, b) in full
+                .e_f0_d1
+                .iter()
+                .chain(&full.e_f1_d0)
+                .zip(pruned.e_f0_d1.iter().chain(&pruned.e_f1_d0))
+            {
+                assert_eq!(a.infeasible, b.infeasible);
+                assert_eq!(a.kind, b.kind);
+                match (a.value, b.value) {
+                    (Some(x), Some(y)) => {
+                        assert!(
+                            (x - y).abs() <= 1e-9 * x.abs().max(1.0),
+                            "{returns:?} t={t}: {x} vs {y}"
+                        )
+                    }
+                    (None, None) => {}
+                    other => panic!("{returns:?} t={t}: {other:?}"),
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 2 * 13 * 2 * 274);
+}

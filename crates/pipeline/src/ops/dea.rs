@@ -58,6 +58,13 @@ fn years_of(names: &[String]) -> Vec<String> {
     v
 }
 
+fn returns_name(r: Returns) -> &'static str {
+    match r {
+        Returns::Vrs => "vrs",
+        Returns::Crs => "crs",
+    }
+}
+
 fn returns(ctx: &TaskContext<'_>) -> Result<Returns, OpError> {
     match param_str(ctx, "returns")? {
         "vrs" => Ok(Returns::Vrs),
@@ -256,11 +263,20 @@ fn run_frontier(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let y: i64 = year.parse().map_err(op_err("year"))?;
     let data = to_dea(&f, y)?;
     let progress = progress_fn(ctx);
-    let scores = robocarb_dea::frontier_scores(&data, returns(ctx)?, Some(&progress))
+    let rts = returns(ctx)?;
+    let scores = robocarb_dea::frontier_scores(&data, rts, Some(&progress))
         .map_err(op_err(&format!("DEA {year}")))?;
     let codes = f.str("city_code").map_err(op_err("dea"))?;
+    let mut frame = scores_frame(codes, y, &scores)?;
+    // Recorded so that dea_ml can check it combines scores of the same technology.
+    frame
+        .push(
+            "returns",
+            Column::Str(vec![returns_name(rts).into(); codes.len()]),
+        )
+        .map_err(op_err("scores"))?;
     let mut out = Outputs::new();
-    out.insert("scores".into(), scores_frame(codes, y, &scores)?.encode());
+    out.insert("scores".into(), frame.encode());
     Ok(out)
 }
 
@@ -380,15 +396,29 @@ fn run_ml(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
             c1.len()
         )));
     }
-    let (_, own0) = scores_from(&frame_in(ctx, "frontier", &format!("{y0}/scores"))?)?;
-    let (_, own1) = scores_from(&frame_in(ctx, "frontier", &format!("{y1}/scores"))?)?;
+    let rts = returns(ctx)?;
+    let mut own = Vec::with_capacity(2);
+    for y in [y0, y1] {
+        let frame = frame_in(ctx, "frontier", &format!("{y}/scores"))?;
+        let used = frame.str("returns").map_err(op_err("frontier scores"))?;
+        if used.iter().any(|r| r != returns_name(rts)) {
+            return Err(OpError::new(format!(
+                "dea_ml uses returns = \"{}\" but dea_frontier scored {y} with another; give both nodes the same `returns`",
+                returns_name(rts)
+            )));
+        }
+        own.push(scores_from(&frame)?.1);
+    }
+    let (own0, own1) = (&own[0], &own[1]);
     let d0 = to_dea(&f0, t0)?;
     let d1 = to_dea(&f1, t1)?;
     let progress = progress_fn(ctx);
-    let cross = robocarb_dea::cross_scores(&d0, &d1, returns(ctx)?, Some(&progress))
+    // Each frontier spanned by its period's efficient units only: exact (the technology is the
+    // same) and several times cheaper at county scale (robocarb_dea::cross_scores_on_efficient).
+    let cross = robocarb_dea::cross_scores_on_efficient(&d0, &d1, own0, own1, rts, Some(&progress))
         .map_err(op_err(&format!("DEA {key}")))?;
     let rows =
-        robocarb_dea::combine_pair(&own0, &own1, &cross).map_err(op_err(&format!("DEA {key}")))?;
+        robocarb_dea::combine_pair(own0, own1, &cross).map_err(op_err(&format!("DEA {key}")))?;
     let n = rows.len();
     let val = |s: &Option<Score>| s.as_ref().and_then(|s| s.value).unwrap_or(f64::NAN);
     let opt = |v: Option<f64>| v.unwrap_or(f64::NAN);
