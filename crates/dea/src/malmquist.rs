@@ -189,13 +189,34 @@ pub fn cross_scores(
     returns: Returns,
     progress: Progress<'_>,
 ) -> Result<CrossScores, DeaError> {
+    let n = prev.units();
+    cross_scores_against(
+        prev,
+        cur,
+        (0..n).collect(),
+        (0..n).collect(),
+        returns,
+        progress,
+    )
+}
+
+/// The two cross-period programs with frontier `t-1` spanned by units `members_prev` of `prev`
+/// and frontier `t` by units `members_cur` of `cur`.
+fn cross_scores_against(
+    prev: &DeaData,
+    cur: &DeaData,
+    members_prev: Vec<usize>,
+    members_cur: Vec<usize>,
+    returns: Returns,
+    progress: Progress<'_>,
+) -> Result<CrossScores, DeaError> {
     check_same_units(&[prev.clone(), cur.clone()])?;
     let dims = common_dims(&[prev.clone(), cur.clone()])?;
     let n = prev.units();
     let pool = Pool::from_periods(&[prev, cur], dims);
     let frontiers = [
-        FrontierSet::new(&pool, (0..n).collect()),
-        FrontierSet::new(&pool, (n..2 * n).collect()),
+        FrontierSet::new(&pool, members_prev),
+        FrontierSet::new(&pool, members_cur.into_iter().map(|j| n + j).collect()),
     ];
     let mut tasks = Vec::with_capacity(2 * n);
     tasks.extend((0..n).map(|j| Task {
@@ -238,8 +259,6 @@ pub fn cross_scores_on_efficient(
     returns: Returns,
     progress: Progress<'_>,
 ) -> Result<CrossScores, DeaError> {
-    check_same_units(&[prev.clone(), cur.clone()])?;
-    let dims = common_dims(&[prev.clone(), cur.clone()])?;
     let n = prev.units();
     if own_prev.len() != n || own_cur.len() != n {
         return Err(DeaError::Shape(format!(
@@ -248,35 +267,21 @@ pub fn cross_scores_on_efficient(
             own_cur.len()
         )));
     }
-    let efficient = |own: &[Score], offset: usize| -> Vec<usize> {
+    let efficient = |own: &[Score]| -> Vec<usize> {
         own.iter()
             .enumerate()
             .filter(|(_, s)| s.value.is_none_or(|v| v >= 1.0 - PRUNE_MARGIN))
-            .map(|(j, _)| offset + j)
+            .map(|(j, _)| j)
             .collect()
     };
-    let pool = Pool::from_periods(&[prev, cur], dims);
-    let frontiers = [
-        FrontierSet::new(&pool, efficient(own_prev, 0)),
-        FrontierSet::new(&pool, efficient(own_cur, n)),
-    ];
-    let mut tasks = Vec::with_capacity(2 * n);
-    tasks.extend((0..n).map(|j| Task {
-        frontier: 0,
-        obs: n + j,
-    }));
-    tasks.extend((0..n).map(|j| Task {
-        frontier: 1,
-        obs: j,
-    }));
-    let mut scores = run_tasks(&pool, &frontiers, &tasks, returns, true, progress, &|o| {
-        o % n
-    })?;
-    let e_f1_d0 = scores.split_off(n);
-    Ok(CrossScores {
-        e_f0_d1: scores,
-        e_f1_d0,
-    })
+    cross_scores_against(
+        prev,
+        cur,
+        efficient(own_prev),
+        efficient(own_cur),
+        returns,
+        progress,
+    )
 }
 
 /// The index of one unit for the change from period `t-1` to `t`.

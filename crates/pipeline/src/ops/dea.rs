@@ -426,42 +426,25 @@ fn run_ml(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let e = || op_err("ml");
     f.push("city_code", Column::Str(c1.to_vec())).map_err(e())?;
     f.push("year", Column::I64(vec![t1; n])).map_err(e())?;
-    f.push("ML", Column::F64(rows.iter().map(|r| opt(r.ml)).collect()))
-        .map_err(e())?;
-    f.push("TE", Column::F64(rows.iter().map(|r| opt(r.te)).collect()))
-        .map_err(e())?;
-    f.push("TC", Column::F64(rows.iter().map(|r| opt(r.tc)).collect()))
-        .map_err(e())?;
-    f.push("TP", Column::F64(rows.iter().map(|r| opt(r.tp)).collect()))
-        .map_err(e())?;
-    f.push(
-        "eff_f0_d0",
-        Column::F64(
-            rows.iter()
-                .map(|r| r.e_f0_d0.value.unwrap_or(f64::NAN))
-                .collect(),
+    let columns: [(&str, Vec<f64>); 8] = [
+        ("ML", rows.iter().map(|r| opt(r.ml)).collect()),
+        ("TE", rows.iter().map(|r| opt(r.te)).collect()),
+        ("TC", rows.iter().map(|r| opt(r.tc)).collect()),
+        ("TP", rows.iter().map(|r| opt(r.tp)).collect()),
+        (
+            "eff_f0_d0",
+            rows.iter().map(|r| opt(r.e_f0_d0.value)).collect(),
         ),
-    )
-    .map_err(e())?;
-    f.push(
-        "eff_f0_d1",
-        Column::F64(rows.iter().map(|r| val(&r.e_f0_d1)).collect()),
-    )
-    .map_err(e())?;
-    f.push(
-        "eff_f1_d0",
-        Column::F64(rows.iter().map(|r| val(&r.e_f1_d0)).collect()),
-    )
-    .map_err(e())?;
-    f.push(
-        "eff_f1_d1",
-        Column::F64(
-            rows.iter()
-                .map(|r| r.e_f1_d1.value.unwrap_or(f64::NAN))
-                .collect(),
+        ("eff_f0_d1", rows.iter().map(|r| val(&r.e_f0_d1)).collect()),
+        ("eff_f1_d0", rows.iter().map(|r| val(&r.e_f1_d0)).collect()),
+        (
+            "eff_f1_d1",
+            rows.iter().map(|r| opt(r.e_f1_d1.value)).collect(),
         ),
-    )
-    .map_err(e())?;
+    ];
+    for (name, values) in columns {
+        f.push(name, Column::F64(values)).map_err(e())?;
+    }
     f.push(
         "infeasible",
         Column::I64(rows.iter().map(|r| i64::from(r.infeasible)).collect()),
