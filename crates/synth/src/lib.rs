@@ -159,8 +159,8 @@ pub const ENV_HEADERS: [&str; 4] = [
     "全社会用电量(万千瓦时)",
 ];
 
-/// Generate the twin into `out_dir` (created if absent; existing files are overwritten).
-pub fn generate(config: &SynthConfig, out_dir: &Path) -> Result<SynthSummary, SynthError> {
+/// The data-generating process in memory (what [`generate`] writes), after checking `config`.
+pub fn generate_panel(config: &SynthConfig) -> Result<panel::Generated, SynthError> {
     let (a, b) = config.years;
     if b < a + 1 {
         return Err(SynthError::Config(format!(
@@ -185,7 +185,12 @@ pub fn generate(config: &SynthConfig, out_dir: &Path) -> Result<SynthSummary, Sy
     }
     let units = cities::units(config.cities)?;
     let years: Vec<i32> = (a..=b).collect();
-    let g = panel::generate(units, years, config.seed, &p)?;
+    panel::generate(units, years, config.seed, &p)
+}
+
+/// Generate the twin into `out_dir` (created if absent; existing files are overwritten).
+pub fn generate(config: &SynthConfig, out_dir: &Path) -> Result<SynthSummary, SynthError> {
+    let g = generate_panel(config)?;
     let mut w = Writer {
         root: out_dir.to_path_buf(),
         files: Vec::new(),

@@ -1,7 +1,7 @@
 //! The generator's private shift-share ROBOT equals ROBOT rebuilt independently from the
 //! written raw files by `scripts/check_twin.py` (numpy), for the default twin.
 
-use robocarb_synth::{cities, panel, SynthConfig};
+use robocarb_synth::{generate_panel, SynthConfig};
 
 #[test]
 fn robot_matches_the_independent_python_rebuild() {
@@ -9,13 +9,7 @@ fn robot_matches_the_independent_python_rebuild() {
     let golden: serde_json::Value = serde_json::from_str(text).expect("golden json");
     let config = SynthConfig::default();
     let years: Vec<i32> = (config.years.0..=config.years.1).collect();
-    let g = panel::generate(
-        cities::units(config.cities).expect("units"),
-        years.clone(),
-        config.seed,
-        &config.process,
-    )
-    .expect("generate");
+    let g = generate_panel(&config).expect("generate");
     let codes = golden["city_codes"].as_array().expect("codes");
     assert_eq!(codes.len(), g.cities.len());
     let rows = golden["robot_thousand"].as_array().expect("robot");

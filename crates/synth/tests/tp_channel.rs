@@ -2,7 +2,7 @@
 //! `robocarb export tfp` on data/default (ingest's DEA inputs + robocarb-dea), stored in
 //! golden/tp_default.json; and robots raise it (the twin's TP channel, docs/twin.md).
 
-use robocarb_synth::{cities, panel, SynthConfig};
+use robocarb_synth::{generate_panel, SynthConfig};
 
 #[test]
 fn tp_matches_the_pipelines_dea_and_rises_with_robots() {
@@ -10,13 +10,7 @@ fn tp_matches_the_pipelines_dea_and_rises_with_robots() {
     let golden: serde_json::Value = serde_json::from_str(text).expect("golden json");
     let config = SynthConfig::default();
     let years: Vec<i32> = (config.years.0..=config.years.1).collect();
-    let g = panel::generate(
-        cities::units(config.cities).expect("units"),
-        years.clone(),
-        config.seed,
-        &config.process,
-    )
-    .expect("generate");
+    let g = generate_panel(&config).expect("generate");
     let codes = golden["city_codes"].as_array().expect("codes");
     let rows = golden["tp"].as_array().expect("tp");
     let nt = years.len();
