@@ -10,7 +10,7 @@
 //! `ROBOCARB_CORPUS_REPORT=FILE` writes a Markdown table of every case and its message.
 
 mod common;
-use common::Project;
+use common::{store_snapshot, Project};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -205,32 +205,6 @@ fn apply(edit: &Value, bytes: Vec<u8>, ctx: &EditContext) -> Vec<u8> {
 struct EditContext {
     corpus: PathBuf,
     defaults: BTreeMap<String, PathBuf>,
-}
-
-/// Blobs, action entries and node records with their bytes.
-fn store_snapshot(cache: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).expect("prefix");
-                out.insert(
-                    rel.to_string_lossy().into_owned(),
-                    std::fs::read(&p).expect("read"),
-                );
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    for sub in ["blobs", "actions", "records"] {
-        walk(cache, &cache.join(sub), &mut out);
-    }
-    out
 }
 
 fn copy_dir(from: &Path, to: &Path) {

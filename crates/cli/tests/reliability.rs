@@ -9,7 +9,7 @@
 //! cargo built (for long runs while the shared target folder may be rebuilt).
 
 mod common;
-use common::Project;
+use common::{outputs_of, store_snapshot, Project};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -60,31 +60,6 @@ fn reference() -> &'static Reference {
             seconds,
         }
     })
-}
-
-/// Every file under `dir` except report.html, with its bytes, sorted by path.
-fn outputs_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).expect("prefix");
-                let rel = rel.to_string_lossy().into_owned();
-                if rel != "report.html" {
-                    out.push((rel, std::fs::read(&p).expect("read")));
-                }
-            }
-        }
-    }
-    let mut v = Vec::new();
-    walk(dir, dir, &mut v);
-    v.sort();
-    v
 }
 
 fn assert_same_outputs(what: &str, got: &[(String, Vec<u8>)], want: &[(String, Vec<u8>)]) {
@@ -146,33 +121,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&p, &dest).expect("copy");
         }
     }
-}
-
-/// Blobs, action entries and node records with their bytes (the stat cache is left out: it is
-/// a hint keyed by path and mtime and may be rewritten by any run).
-fn store_snapshot(cache: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).expect("prefix");
-                out.insert(
-                    rel.to_string_lossy().into_owned(),
-                    std::fs::read(&p).expect("read"),
-                );
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    for sub in ["blobs", "actions", "records"] {
-        walk(cache, &cache.join(sub), &mut out);
-    }
-    out
 }
 
 /// SplitMix64: the kill delays are a pure function of the seed.

@@ -117,33 +117,10 @@ impl Project {
     }
 
     /// Every published file under out/, with its bytes, sorted by path.
+    /// Every published file with its bytes, sorted by path, except report.html (it carries
+    /// this run's timings; everything else must match exactly).
     pub fn outputs(&self) -> Vec<(String, Vec<u8>)> {
-        let mut v = Vec::new();
-        collect(&self.path("out"), &self.path("out"), &mut v);
-        v.sort();
-        v
-    }
-}
-
-fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect(root, &p, out);
-        } else {
-            let rel = p
-                .strip_prefix(root)
-                .expect("prefix")
-                .to_string_lossy()
-                .into_owned();
-            // The published report carries this run's timings; everything else must match exactly.
-            if rel != "report.html" {
-                out.push((rel, std::fs::read(&p).expect("read")));
-            }
-        }
+        outputs_of(&self.path("out"))
     }
 }
 
@@ -178,4 +155,49 @@ pub fn downstream(project: &Project, start: &[&str]) -> Vec<String> {
     }
     set.sort();
     set
+}
+
+/// Every file below `dir` with its bytes, keyed by its path relative to `dir`.
+pub fn files_under(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).expect("prefix");
+                out.insert(
+                    rel.to_string_lossy().into_owned(),
+                    std::fs::read(&p).expect("read"),
+                );
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Published files under an output folder, sorted by path, without report.html.
+pub fn outputs_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    files_under(dir)
+        .into_iter()
+        .filter(|(rel, _)| rel != "report.html")
+        .collect()
+}
+
+/// Blobs, action entries and node records of a store with their bytes (the stat cache is left
+/// out: it is a hint keyed by path and mtime and may be rewritten by any run).
+pub fn store_snapshot(cache: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    ["blobs", "actions", "records"]
+        .iter()
+        .flat_map(|sub| {
+            files_under(&cache.join(sub))
+                .into_iter()
+                .map(move |(rel, bytes)| (format!("{sub}/{rel}"), bytes))
+        })
+        .collect()
 }
