@@ -48,16 +48,6 @@ fn dataset(g: &Value, name: &str) -> Vec<DeaData> {
         .collect()
 }
 
-/// Compares an optional value with a JSON number or null.
-fn check_opt(ours: Option<f64>, oracle: &Value, what: &str) -> usize {
-    match (ours, oracle.as_f64()) {
-        (Some(a), Some(b)) => assert!(close(a, b), "{what}: ours {a}, oracle {b}"),
-        (None, None) => {}
-        (a, b) => panic!("{what}: ours {a:?}, oracle {b:?}"),
-    }
-    1
-}
-
 fn check_distance(ours: &RadialScore, oracle: &Value, what: &str) -> usize {
     if oracle.is_null() {
         assert_eq!(

@@ -48,8 +48,6 @@ pub(crate) struct BalancedPanel {
 #[derive(Debug, Clone)]
 pub(crate) struct WeightedMoments {
     p: usize,
-    /// Rows in the sample (`W T`).
-    n: f64,
     /// Number of units with positive weight plus copies (`W`).
     units: f64,
     t: usize,
@@ -191,7 +189,6 @@ impl BalancedPanel {
         }
         WeightedMoments {
             p,
-            n: w_total * t as f64,
             units: w_total,
             t,
             s,
@@ -214,7 +211,8 @@ impl WeightedMoments {
         let p = self.p;
         let k = regs.len();
         // Residual df under the least favourable count (every unit and period level).
-        if self.n <= self.units + self.t as f64 + k as f64 + 1.0 {
+        let rows = self.units * self.t as f64;
+        if rows <= self.units + self.t as f64 + k as f64 + 1.0 {
             return None;
         }
         let mut a = vec![0.0; k * k];
@@ -327,7 +325,7 @@ mod tests {
                 got.css[j]
             );
         }
-        assert_eq!(got.n, rows.len() as f64);
+        assert_eq!(got.units * t as f64, rows.len() as f64);
     }
 
     #[test]

@@ -53,3 +53,13 @@ pub fn orientation_of(case: &Value) -> Orientation {
         other => panic!("orientation {other:?}"),
     }
 }
+
+/// Compares an optional value with a JSON number or null; returns 1 (one comparison).
+pub fn check_opt(ours: Option<f64>, oracle: &Value, what: &str) -> usize {
+    match (ours, oracle.as_f64()) {
+        (Some(a), Some(b)) => assert!(close(a, b), "{what}: ours {a}, oracle {b}"),
+        (None, None) => {}
+        (a, b) => panic!("{what}: ours {a:?}, oracle {b:?}"),
+    }
+    1
+}
