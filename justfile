@@ -46,9 +46,9 @@ synth:
     cargo robocarb synth --seed 20240401 --out data/default
 
 # Monte Carlo of the estimators over many twins (see docs/montecarlo.md).
-# PROCESS: default (the embedded twin's) or well-specified.
-montecarlo REPS="200" PROCESS="default":
-    cargo run --release -p robocarb-pipeline --example montecarlo -- {{REPS}} --process {{PROCESS}}
+# PROCESS: default (the embedded twin's) or well-specified; YEARS: the twins' years, A..B.
+montecarlo REPS="200" PROCESS="default" YEARS="2006..2019":
+    cargo run --release -p robocarb-pipeline --example montecarlo -- {{REPS}} --process {{PROCESS}} --years {{YEARS}}
 
 # Bounded fuzzing of the adapters, the frame codec and the pipeline-file parser (needs cargo-fuzz and a
 # nightly toolchain: `cargo install cargo-fuzz`, `rustup toolchain install nightly`; see fuzz/README.md).

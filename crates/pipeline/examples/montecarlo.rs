@@ -133,15 +133,43 @@ const ESTIMATORS: &[EstimatorSpec] = &[
         se_valid_under_twin: true,
     },
     EstimatorSpec {
+        key: "fe_cluster_unwinsorized",
+        label: "Two-way FE + controls, city-cluster SE, CARBON not winsorized",
+        truth_name: "carbon.beta_total",
+        target: Some("fe"),
+        se_valid_under_twin: true,
+    },
+    EstimatorSpec {
+        key: "iv_2sls_unwinsorized",
+        label: "2SLS second stage, CARBON not winsorized",
+        truth_name: "carbon.beta_total",
+        target: Some("iv"),
+        se_valid_under_twin: true,
+    },
+    EstimatorSpec {
+        key: "fgls_unwinsorized",
+        label: "FGLS xtgls panels(hetero) corr(ar1), CARBON not winsorized",
+        truth_name: "carbon.beta_total",
+        target: Some("fe"),
+        se_valid_under_twin: false,
+    },
+    EstimatorSpec {
+        key: "pcse_unwinsorized",
+        label: "OLS with dummies, PCSE, CARBON not winsorized",
+        truth_name: "carbon.beta_total",
+        target: Some("fe"),
+        se_valid_under_twin: false,
+    },
+    EstimatorSpec {
         key: "di_a_unwinsorized",
-        label: "Diagnostic: a path with DI not winsorized",
+        label: "a path with DI not winsorized",
         truth_name: "mediators.DI.a",
         target: None,
         se_valid_under_twin: true,
     },
     EstimatorSpec {
         key: "di_b_unwinsorized",
-        label: "Diagnostic: b path with DI not winsorized",
+        label: "b path with CARBON and DI not winsorized",
         truth_name: "mediators.DI.b",
         target: None,
         se_valid_under_twin: true,
@@ -195,7 +223,7 @@ fn read_truth(file: &Path) -> Result<Truth, Error> {
 struct Replication {
     seed: u64,
     truth: Truth,
-    estimates: BTreeMap<&'static str, Estimate>,
+    estimates: BTreeMap<String, Estimate>,
     targets: BTreeMap<&'static str, f64>,
     kleibergen_paap_f: f64,
 }
@@ -283,6 +311,50 @@ fn build_panels(pipeline_file: &Path, twin: &Path, cache: &Path) -> Result<(Fram
     Ok((win, unw))
 }
 
+/// The paper's specifications on one panel: Table 4 col. 4, Table 7's second stage, Table 6's FGLS
+/// and PCSE, Table 8's DI a and b paths; keys get `suffix`. Returns the 2SLS Kleibergen-Paap F.
+fn paper_estimates(
+    data: &PanelData,
+    suffix: &str,
+    estimates: &mut BTreeMap<String, Estimate>,
+) -> Result<f64, Error> {
+    let mut put = |key: &str, e: Estimate| estimates.insert(format!("{key}{suffix}"), e);
+    put(
+        "fe_cluster",
+        coef(&fit(data, &spec("CARBON", vec!["ROBOT"]))?, "ROBOT")?,
+    );
+    let iv = iv_columns(data)?;
+    let second = iv.get(1).ok_or("2SLS: no second-stage column")?;
+    let (b, se) = first_robot(second, "2SLS")?;
+    let normal = |(b, se): (f64, f64)| Estimate {
+        b,
+        se,
+        reference: Reference::Normal,
+    };
+    put("iv_2sls", normal((b, se)));
+    put(
+        "fgls",
+        normal(first_robot(&fgls_column(data, "fgls")?, "fgls")?),
+    );
+    put(
+        "pcse",
+        normal(first_robot(&pcse_column(data, "pcse")?, "pcse")?),
+    );
+    put(
+        "di_a",
+        coef(&fit(data, &spec("DI", vec!["ROBOT"]))?, "ROBOT")?,
+    );
+    put(
+        "di_b",
+        coef(&fit(data, &spec("CARBON", vec!["ROBOT", "DI"]))?, "DI")?,
+    );
+    Ok(second
+        .extra
+        .get("kleibergen_paap_f")
+        .copied()
+        .unwrap_or(f64::NAN))
+}
+
 fn replicate(
     pipeline_file: &Path,
     seed: u64,
@@ -301,13 +373,18 @@ fn replicate(
         &twin,
     )?;
     let truth = read_truth(&twin.join("truth.toml"))?;
-    let (mut frame, unw) = build_panels(pipeline_file, &twin, &tmp.path().join("cache"))?;
+    let (frame, unw) = build_panels(pipeline_file, &twin, &tmp.path().join("cache"))?;
 
-    // The unwinsorized DI, joined by row after checking both panels have the same keys in order.
+    // The same panel with the outcomes (CARBON, DI) not winsorized: the twin's CO2 and DI
+    // equations hold for them exactly (ROBOT and the controls enter the twin already winsorized,
+    // so those stay as they are). Joined by row after checking both panels have the same keys.
     if frame.str("city_code")? != unw.str("city_code")? || frame.i64("year")? != unw.i64("year")? {
         return Err("the two panels' rows differ".into());
     }
-    frame.set("DI_UNWINSORIZED", Column::F64(unw.f64("DI")?.to_vec()))?;
+    let mut raw_outcomes = frame.clone();
+    for name in ["CARBON", "DI"] {
+        raw_outcomes.set(name, Column::F64(unw.f64(name)?.to_vec()))?;
+    }
 
     // Y* = beta_i^tot ROBOT_it from the twin's truth and the panel's flags.
     let robot = frame.f64("ROBOT")?.to_vec();
@@ -341,38 +418,13 @@ fn replicate(
     let y_star: Vec<f64> = beta_tot.iter().zip(&robot).map(|(b, r)| b * r).collect();
     let mut star_frame = frame.clone();
     star_frame.set("CARBON", Column::F64(y_star))?;
-    let data = PanelData::new(frame)?;
     let star = PanelData::new(star_frame)?;
-
-    let mut estimates = BTreeMap::new();
     let mut targets = BTreeMap::new();
-
-    let fe = fit(&data, &spec("CARBON", vec!["ROBOT"]))?;
-    estimates.insert("fe_cluster", coef(&fe, "ROBOT")?);
-    targets.insert(
-        "fe",
-        match common_slope {
-            Some(b) => b,
-            None => coef(&fit(&star, &spec("CARBON", vec!["ROBOT"]))?, "ROBOT")?.b,
-        },
-    );
-
-    let iv = iv_columns(&data)?;
-    let second = iv.get(1).ok_or("2SLS: no second-stage column")?;
-    let (b, se) = first_robot(second, "2SLS")?;
-    estimates.insert(
-        "iv_2sls",
-        Estimate {
-            b,
-            se,
-            reference: Reference::Normal,
-        },
-    );
-    let kleibergen_paap_f = second
-        .extra
-        .get("kleibergen_paap_f")
-        .copied()
-        .unwrap_or(f64::NAN);
+    let fe_target = match common_slope {
+        Some(b) => b,
+        None => coef(&fit(&star, &spec("CARBON", vec!["ROBOT"]))?, "ROBOT")?.b,
+    };
+    targets.insert("fe", fe_target);
     let iv_target = match common_slope {
         Some(b) => b,
         None => {
@@ -383,32 +435,13 @@ fn replicate(
     };
     targets.insert("iv", iv_target);
 
-    for (key, col) in [
-        ("fgls", fgls_column(&data, "fgls")?),
-        ("pcse", pcse_column(&data, "pcse")?),
-    ] {
-        let (b, se) = first_robot(&col, key)?;
-        estimates.insert(
-            key,
-            Estimate {
-                b,
-                se,
-                reference: Reference::Normal,
-            },
-        );
-    }
-
-    for (suffix, di) in [("", "DI"), ("_unwinsorized", "DI_UNWINSORIZED")] {
-        let a = fit(&data, &spec(di, vec!["ROBOT"]))?;
-        let b = fit(&data, &spec("CARBON", vec!["ROBOT", di]))?;
-        let (ka, kb): (&'static str, &'static str) = if suffix.is_empty() {
-            ("di_a", "di_b")
-        } else {
-            ("di_a_unwinsorized", "di_b_unwinsorized")
-        };
-        estimates.insert(ka, coef(&a, "ROBOT")?);
-        estimates.insert(kb, coef(&b, di)?);
-    }
+    let mut estimates = BTreeMap::new();
+    let kleibergen_paap_f = paper_estimates(&PanelData::new(frame)?, "", &mut estimates)?;
+    paper_estimates(
+        &PanelData::new(raw_outcomes)?,
+        "_unwinsorized",
+        &mut estimates,
+    )?;
 
     Ok(Replication {
         seed,
@@ -477,6 +510,18 @@ fn summarise(reps: &[Replication], e: &EstimatorSpec) -> Value {
             "coverage_mcse": c_mcse,
         })
     });
+    // The pseudo-true value: what the estimator is consistent for when a data-preparation step
+    // (the paper's 1/99 winsorizing of the outcome) moves it off truth.toml's parameter. For
+    // replication r it is estimated by the mean of the other replications' estimates, so it is
+    // independent of r's own draw.
+    let total: f64 = b.iter().sum();
+    let others = b.len() as f64 - 1.0;
+    let pseudo_hits: Vec<bool> = reps
+        .iter()
+        .zip(&b)
+        .map(|(r, &bi)| r.estimates[e.key].covers((total - bi) / others))
+        .collect();
+    let (pseudo_cov, pseudo_mcse) = coverage(&pseudo_hits);
     json!({
         "key": e.key,
         "label": e.label,
@@ -495,6 +540,12 @@ fn summarise(reps: &[Replication], e: &EstimatorSpec) -> Value {
         "coverage": cov,
         "coverage_mcse": cov_mcse,
         "design_target": target,
+        "pseudo_true": {
+            "rule": "leave-one-out mean of the other replications' estimates",
+            "minus_truth": mean(&b) - truth,
+            "coverage": pseudo_cov,
+            "coverage_mcse": pseudo_mcse,
+        },
     })
 }
 
@@ -508,7 +559,7 @@ fn fmt(x: f64) -> String {
 
 fn markdown(summary: &[Value]) -> String {
     let mut s = String::from(
-        "| estimator | truth | mean | median | sd | mean SE | sd / mean SE | coverage of truth (MCSE) | design target (mean) | mean(b - target) | coverage of target (MCSE) |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| estimator | truth | mean | median | sd | mean SE | sd / mean SE | coverage of truth (MCSE) | design target (mean) | mean(b - target) | coverage of target (MCSE) | coverage of pseudo-true (MCSE) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for v in summary {
         let g = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
@@ -528,7 +579,7 @@ fn markdown(summary: &[Value]) -> String {
             )
         };
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {:.3} | {:.3} ({:.3}) | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {:.3} | {:.3} ({:.3}) | {} | {} | {} | {:.3} ({:.3}) |\n",
             v["key"].as_str().unwrap_or("?"),
             fmt(g("truth")),
             fmt(g("mean")),
@@ -540,7 +591,9 @@ fn markdown(summary: &[Value]) -> String {
             g("coverage_mcse"),
             tm,
             dev,
-            tc
+            tc,
+            v["pseudo_true"]["coverage"].as_f64().unwrap_or(f64::NAN),
+            v["pseudo_true"]["coverage_mcse"].as_f64().unwrap_or(f64::NAN),
         ));
     }
     s
@@ -658,7 +711,7 @@ fn main() -> Result<(), Error> {
             let est: BTreeMap<&str, Value> = r
                 .estimates
                 .iter()
-                .map(|(k, e)| (*k, json!({ "b": e.b, "se": e.se })))
+                .map(|(k, e)| (k.as_str(), json!({ "b": e.b, "se": e.se })))
                 .collect();
             json!({
                 "seed": r.seed,

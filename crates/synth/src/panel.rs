@@ -192,12 +192,13 @@ fn pim(investment_real: &[f64]) -> Vec<f64> {
 /// the interpolated yearbook (`sv`) and environment (`env_seen`) columns exactly as the pipeline's
 /// DEA inputs are built (labour = employees, capital = PIM of real fixed investment, energy =
 /// electricity; good output real GDP; bad outputs SO2, dust, wastewater). Base year: TP = 1.
+/// Returns TP and the number of cells the index leaves undefined (set to 1).
 fn technical_progress(
     sv: &[Vec<f64>],
     env_seen: &[Vec<f64>],
     n: usize,
     nt: usize,
-) -> Result<Vec<f64>, SynthError> {
+) -> Result<(Vec<f64>, usize), SynthError> {
     let col = |name: &str| -> &Vec<f64> {
         &sv[YEARBOOK_FIELDS.iter().position(|x| *x == name).unwrap_or(0)]
     };
@@ -241,17 +242,20 @@ fn technical_progress(
         None,
     )
     .map_err(dea_err)?;
+    // A cross-period VRS program can be infeasible (the unit lies outside the other period's
+    // technology); the pipeline then leaves that TP missing. The CO2 equation needs a value:
+    // such a cell takes the index's "no change", 1, and is counted.
     let mut tp = vec![1.0; n * nt];
+    let mut undefined = 0;
     for (t, rows) in ml.yearly().iter().enumerate() {
         for (i, row) in rows.iter().enumerate() {
-            tp[idx(i, t, nt)] = row.tp.ok_or_else(|| {
-                SynthError::Config(format!(
-                    "DEA of the twin: TP undefined for unit {i}, period {t}"
-                ))
-            })?;
+            match row.tp {
+                Some(v) => tp[idx(i, t, nt)] = v,
+                None => undefined += 1,
+            }
         }
     }
-    Ok(tp)
+    Ok((tp, undefined))
 }
 
 /// Share of a city's cells missing in each yearbook / environment column (interior years only).
@@ -675,7 +679,8 @@ pub fn generate(
         None
     };
     truth.tp_measured = measured.is_some();
-    let tp = measured.unwrap_or_else(|| vec![1.0; n * nt]);
+    let (tp, undefined) = measured.unwrap_or_else(|| (vec![1.0; n * nt], 0));
+    truth.tp_undefined_cells = undefined;
     truth.a_tp = if truth.tp_measured {
         within_slope(&tp, &robot_w, n, nt)
     } else {

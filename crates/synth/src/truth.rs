@@ -28,6 +28,9 @@ pub struct Truth {
     pub sd_u_tp: f64,
     /// True when TP was measured by the DEA (false: TP = 1, channel off; see panel.rs).
     pub tp_measured: bool,
+    /// Cells whose TP the DEA leaves undefined (an infeasible cross-period program); they enter
+    /// the CO2 equation with TP = 1 and are missing in the pipeline's panel.
+    pub tp_undefined_cells: usize,
     /// Log change of fixed investment per thousand robots (ROBOT_w): I = I_0 exp(k ROBOT_w).
     pub inv_per_robot: f64,
     /// Control coefficients in the order GDP, PS, FDI, FP, URB, EC, HC, VC (paper Table 4 col. 4).
@@ -75,6 +78,7 @@ impl Truth {
             b_tp: -0.1,
             sd_u_tp: 0.02,
             tp_measured: false,
+            tp_undefined_cells: 0,
             inv_per_robot: 0.6,
             delta: [0.166, 0.407, -0.019, 0.158, 0.419, 0.130, -0.027, 0.079],
             gamma_linear: 0.035,
@@ -138,6 +142,13 @@ impl Truth {
             ));
         }
         s.push_str(&format!("tp_measured = {}\n", self.tp_measured));
+        if self.tp_undefined_cells > 0 {
+            // only when there are any, so twins without them keep their bytes
+            s.push_str(&format!(
+                "tp_undefined_cells = {}  # TP = 1 in CO2, missing in the panel\n",
+                self.tp_undefined_cells
+            ));
+        }
         s.push_str(&format!(
             "investment_per_robot = {:?}  # I = I_0 * exp(k * ROBOT_w)\n",
             self.inv_per_robot

@@ -37,3 +37,32 @@ fn tp_matches_the_pipelines_dea_and_rises_with_robots() {
     // The measured within slope of TP on ROBOT_w is the channel's `a` (positive by design).
     assert!(g.truth.a_tp > 0.01, "a_tp = {}", g.truth.a_tp);
 }
+
+/// Seed 12 has a cross-period VRS program that is infeasible (unit 236, 2006 -> 2007). The channel
+/// stays on: that cell enters the CO2 equation with TP = 1 and truth.toml counts it (before, the
+/// whole channel was silently switched off for such a twin).
+#[test]
+fn an_undefined_tp_cell_keeps_the_channel_on() {
+    let config = SynthConfig {
+        seed: 12,
+        ..SynthConfig::default()
+    };
+    let g = generate_panel(&config).expect("generate");
+    assert!(g.truth.tp_measured);
+    assert!(
+        g.truth.tp_undefined_cells >= 1,
+        "{}",
+        g.truth.tp_undefined_cells
+    );
+    let nt = 14;
+    assert_eq!(g.tp[236 * nt + 1], 1.0);
+    assert!(g.truth.a_tp > 0.01, "a_tp = {}", g.truth.a_tp);
+    let text = g.truth.to_toml("test", 274, config.years);
+    assert!(
+        text.contains(&format!(
+            "tp_undefined_cells = {}",
+            g.truth.tp_undefined_cells
+        )),
+        "{text}"
+    );
+}
