@@ -14,15 +14,24 @@
 //! without DEA) with the sources pointed at that twin, and run on the panel the paper's own
 //! specifications through the pipeline's table glue: Table 4 col. 4 (two-way FE, controls,
 //! city-clustered SE), Table 7's 2SLS second stage, Table 6's FGLS and PCSE, and Table 8's DI a and b
-//! paths. Each estimate is compared with the twin's `truth.toml` (read per twin, never hard-coded)
-//! and with the quantity it is consistent for given the twin's design (the "design target", below).
+//! paths. Each runs twice: on the paper's panel (CARBON and DI winsorized at 1/99, as the paper
+//! does) and on the same panel with CARBON and DI as the twin generated them (`*_unwinsorized`;
+//! the twin's equations hold exactly there). Each estimate is compared with the twin's
+//! `truth.toml` (read per twin, never hard-coded), with the quantity it is consistent for given
+//! the twin's design (the "design target", below) and with its pseudo-true value (the mean of the
+//! other replications' estimates: what winsorizing the outcome moves the estimand to).
 //!
 //! Design target. The twin's CO2 equation is
-//! `CARBON_it = alpha_i + delta_t + beta_i^tot ROBOT_it + gamma'X_it + noise_it`, with
-//! `beta_i^tot = beta_direct_base + shifts'g_i + indirect` (g_i: resource, pilot, gov-business-low
-//! flags) and noise independent of (ROBOT, X). A linear estimator `b = A y` is then centred,
-//! given the design, on `A (ROBOT ∘ beta^tot)`: the same estimator run with `CARBON` replaced by
-//! `Y*_it = beta_i^tot ROBOT_it`. That is a weighted mean of the city slopes with the estimator's
+//! `CARBON_it = alpha_i + delta_t + beta_i ROBOT_it + b_TP TP_it + gamma'X_it + noise_it`, with
+//! `beta_i = beta_direct_base + shifts'g_i + a_DI b_DI + a_IU b_IU` (g_i: resource, pilot,
+//! gov-business-low flags; the DI and IU mediators are linear in ROBOT plus independent noise),
+//! TP the twin's measured technical progress (it rises with ROBOT, not linearly) and noise
+//! independent of (ROBOT, TP, X, the instrument). A linear estimator `b = A y` is then centred,
+//! given the design, on `A y*`: the same estimator run with `CARBON` replaced by
+//! `Y*_it = beta_i ROBOT_it + b_TP TP_it`. With one slope this is truth.toml's -0.025 for FE up to
+//! `b_TP` times the gap between TP's slope on ROBOT given the controls and without them (truth.toml
+//! uses the latter), while 2SLS picks up TP's nonlinearity in ROBOT through the instrument. Otherwise
+//! it is a weighted mean of the city slopes with the estimator's
 //! own weights (FE with controls: `sum_t r_it ROBOT_it`, r = ROBOT net of FE and controls; 2SLS:
 //! the same with the instrument's residual), whereas truth.toml's -0.025 uses the weights
 //! `sum_t (two-way demeaned ROBOT)^2`. PCSE's point estimate is OLS with dummies, so its target is
@@ -39,7 +48,7 @@ use robocarb_panel::{Column, Frame};
 use robocarb_pipeline::ops::gls::{fgls_column, pcse_column};
 use robocarb_pipeline::ops::iv::iv_columns;
 use robocarb_pipeline::ops::tables::{fit, PanelData, Spec};
-use robocarb_synth::{generate, SynthConfig, TwinProcess};
+use robocarb_synth::{generate_panel, write, SynthConfig, TwinProcess};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -182,6 +191,9 @@ struct Truth {
     values: BTreeMap<&'static str, f64>,
     beta_direct_base: f64,
     indirect: f64,
+    /// TP's a (slope on ROBOT within city and year) and b (effect on CARBON).
+    tp_a: f64,
+    tp_b: f64,
     shift_resource: f64,
     shift_pilot: f64,
     shift_gov_low: f64,
@@ -212,6 +224,8 @@ fn read_truth(file: &Path) -> Result<Truth, Error> {
         values,
         beta_direct_base: number(&t, &["carbon", "beta_direct_base"])?,
         indirect: number(&t, &["carbon", "indirect"])?,
+        tp_a: number(&t, &["mediators", "TP", "a"])?,
+        tp_b: number(&t, &["mediators", "TP", "b"])?,
         shift_resource: number(&t, &["heterogeneity", "resource_based"])?,
         shift_pilot: number(&t, &["heterogeneity", "smart_city_pilot"])?,
         shift_gov_low: number(&t, &["heterogeneity", "gov_business_low"])?,
@@ -355,6 +369,34 @@ fn paper_estimates(
         .unwrap_or(f64::NAN))
 }
 
+/// The twin's TP (as entered in its CO2 equation) on the panel's rows.
+fn twin_tp(g: &robocarb_synth::panel::Generated, frame: &Frame) -> Result<Vec<f64>, Error> {
+    let nt = g.years.len();
+    let city: BTreeMap<&str, usize> = g
+        .cities
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.code.as_str(), i))
+        .collect();
+    let codes = frame.str("city_code")?;
+    let years = frame.i64("year")?;
+    codes
+        .iter()
+        .zip(years)
+        .map(|(code, &year)| {
+            let i = city
+                .get(code.as_str())
+                .ok_or_else(|| format!("panel city {code} is not in the twin"))?;
+            let t = g
+                .years
+                .iter()
+                .position(|&y| i64::from(y) == year)
+                .ok_or_else(|| format!("panel year {year} is not in the twin"))?;
+            Ok(g.tp[i * nt + t])
+        })
+        .collect()
+}
+
 fn replicate(
     pipeline_file: &Path,
     seed: u64,
@@ -363,15 +405,14 @@ fn replicate(
 ) -> Result<Replication, Error> {
     let tmp = tempfile::tempdir()?;
     let twin = tmp.path().join("twin");
-    generate(
-        &SynthConfig {
-            seed,
-            process,
-            years,
-            ..Default::default()
-        },
-        &twin,
-    )?;
+    let config = SynthConfig {
+        seed,
+        process,
+        years,
+        ..Default::default()
+    };
+    let generated = generate_panel(&config)?;
+    write(&generated, &config, &twin)?;
     let truth = read_truth(&twin.join("truth.toml"))?;
     let (frame, unw) = build_panels(pipeline_file, &twin, &tmp.path().join("cache"))?;
 
@@ -386,8 +427,9 @@ fn replicate(
         raw_outcomes.set(name, Column::F64(unw.f64(name)?.to_vec()))?;
     }
 
-    // Y* = beta_i^tot ROBOT_it from the twin's truth and the panel's flags.
+    // Y* = beta_i ROBOT_it + b_TP TP_it from the twin's truth, the panel's flags and the twin's TP.
     let robot = frame.f64("ROBOT")?.to_vec();
+    let tp = twin_tp(&generated, &frame)?;
     let flag = |name: &str| -> Result<Vec<f64>, Error> {
         Ok(frame
             .i64(name)?
@@ -400,22 +442,26 @@ fn replicate(
         flag("smart_city_pilot")?,
         flag("gov_business_high")?,
     );
-    let beta_tot: Vec<f64> = (0..robot.len())
+    let beta: Vec<f64> = (0..robot.len())
         .map(|i| {
             truth.beta_direct_base
                 + truth.shift_resource * res[i]
                 + truth.shift_pilot * pilot[i]
                 + truth.shift_gov_low * (1.0 - gov_high[i])
                 + truth.indirect
+                - truth.tp_a * truth.tp_b
         })
         .collect();
-    // One slope for every city: each linear estimator's target is that slope (Y* would be an
-    // exact fit, which the estimators rightly refuse).
-    let common_slope = beta_tot
+    // One slope for every city and no TP variation: each linear estimator's target is that slope
+    // (Y* would be an exact fit, which the estimators rightly refuse).
+    let common_slope = (beta
         .iter()
-        .all(|b| (b - beta_tot[0]).abs() <= 1e-12 * beta_tot[0].abs())
-        .then(|| beta_tot[0]);
-    let y_star: Vec<f64> = beta_tot.iter().zip(&robot).map(|(b, r)| b * r).collect();
+        .all(|b| (b - beta[0]).abs() <= 1e-12 * beta[0].abs())
+        && tp.iter().all(|&v| v == tp[0]))
+    .then(|| beta[0] + truth.tp_a * truth.tp_b);
+    let y_star: Vec<f64> = (0..robot.len())
+        .map(|i| beta[i] * robot[i] + truth.tp_b * tp[i])
+        .collect();
     let mut star_frame = frame.clone();
     star_frame.set("CARBON", Column::F64(y_star))?;
     let star = PanelData::new(star_frame)?;

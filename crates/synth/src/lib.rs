@@ -190,12 +190,20 @@ pub fn generate_panel(config: &SynthConfig) -> Result<panel::Generated, SynthErr
 
 /// Generate the twin into `out_dir` (created if absent; existing files are overwritten).
 pub fn generate(config: &SynthConfig, out_dir: &Path) -> Result<SynthSummary, SynthError> {
-    let g = generate_panel(config)?;
+    write(&generate_panel(config)?, config, out_dir)
+}
+
+/// Write a generated twin (`g` from [`generate_panel`] with the same `config`) into `out_dir`.
+pub fn write(
+    g: &panel::Generated,
+    config: &SynthConfig,
+    out_dir: &Path,
+) -> Result<SynthSummary, SynthError> {
     let mut w = Writer {
         root: out_dir.to_path_buf(),
         files: Vec::new(),
     };
-    write_all(&g, config, &mut w)?;
+    write_all(g, config, &mut w)?;
     w.files.sort();
     let n = g.cities.len();
     Ok(SynthSummary {
