@@ -399,8 +399,24 @@ impl Context {
     /// node's outputs.
     fn artifact(&self, node: &str, output: Option<&str>) -> Result<(String, Vec<u8>, Vec<String>)> {
         self.check_nodes(&[node.to_string()])?;
-        let Some(outputs) = self.engine().last_outputs(node)? else {
-            bail!("node `{node}` has not been built yet; run `robocarb run {node}` first");
+        let engine = self.engine();
+        // The build for the current sources and pipeline, wherever it sits in the store's history;
+        // only when there is none, the last build, said so (it was made from other inputs).
+        let outputs = match engine.current_outputs(node)? {
+            Some(outputs) => outputs,
+            None => match engine.last_outputs(node)? {
+                Some(outputs) => {
+                    eprintln!(
+                        "warning: `{node}` is not up to date with the current sources and pipeline; \
+                         this is its last build (`robocarb why {node}` says what changed, \
+                         `robocarb run {node}` rebuilds it)"
+                    );
+                    outputs
+                }
+                None => {
+                    bail!("node `{node}` has not been built yet; run `robocarb run {node}` first")
+                }
+            },
         };
         let name = match output {
             Some(o) => o.to_string(),

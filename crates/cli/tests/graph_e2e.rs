@@ -134,6 +134,38 @@ fn one_value_change_reaches_exactly_its_downstream_and_revert_is_free() {
     assert_eq!(p.outputs(), before);
 }
 
+/// `export` answers for the current sources: after a build from changed data and a revert without
+/// a run, it gives the original build (still in the store), not the last one; for inputs never
+/// built it falls back to the last build and says so.
+#[test]
+fn export_follows_the_current_sources_not_the_last_build() {
+    let p = Project::new();
+    p.ok(&["run", "climate"]);
+    let export = |p: &Project, file: &str| -> (Vec<u8>, String) {
+        let out = p.run(&["export", "climate", "--out", file]);
+        assert!(out.status.success(), "{out:?}");
+        (
+            std::fs::read(p.path(file)).expect("exported"),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (first, warn) = export(&p, "first.csv");
+    assert!(!warn.contains("not up to date"), "{warn}");
+    let original = bump_ventilation(&p);
+    p.ok(&["run", "climate"]);
+    let (second, _) = export(&p, "second.csv");
+    assert!(first != second, "the bumped data changes the export");
+    std::fs::write(p.path(VENT), &original).expect("revert");
+    let (again, warn) = export(&p, "again.csv");
+    assert!(again == first, "the build for the current data");
+    assert!(!warn.contains("not up to date"), "{warn}");
+    bump_ventilation(&p);
+    bump_ventilation(&p);
+    let (stale, warn) = export(&p, "stale.csv");
+    assert!(stale == second, "the last build (the bumped one), said so");
+    assert!(warn.contains("`climate` is not up to date"), "{warn}");
+}
+
 #[test]
 fn touching_a_file_executes_nothing() {
     let p = Project::new();

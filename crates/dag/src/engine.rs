@@ -310,6 +310,23 @@ impl<'a> Engine<'a> {
 
     /// Status of every node in the closure of `targets` (all nodes when empty). Executes nothing.
     pub fn status(&self, targets: &[String]) -> Result<Vec<NodeStatus>, EngineError> {
+        Ok(self.status_and_outputs(targets)?.0)
+    }
+
+    /// The outputs of `node` for the current sources, code and parameters, if they are in the
+    /// store (the node is fresh), whichever build made them. Unlike [`Engine::last_outputs`] this
+    /// does not answer with the last build when that was made from other inputs (e.g. another
+    /// sources file since). Executes nothing.
+    pub fn current_outputs(&self, node: &str) -> Result<Option<Resolved>, EngineError> {
+        let (_, mut resolved) = self.status_and_outputs(&[node.to_string()])?;
+        Ok(resolved.remove(node))
+    }
+
+    /// [`Engine::status`], plus the outputs of every fresh node.
+    fn status_and_outputs(
+        &self,
+        targets: &[String],
+    ) -> Result<(Vec<NodeStatus>, BTreeMap<String, Resolved>), EngineError> {
         let order = self.graph.closure(targets)?;
         let (sources, _) = self.hash_sources(&order)?;
         let mut resolved: BTreeMap<String, Resolved> = BTreeMap::new();
@@ -410,7 +427,7 @@ impl<'a> Engine<'a> {
                 });
             }
         }
-        Ok(out)
+        Ok((out, resolved))
     }
 
     /// Changes of a node's own parts (code, parameters, sources) against its last build, for a node

@@ -335,6 +335,34 @@ fn one_partition_change_reruns_only_what_reads_it_and_revert_is_free() {
     assert_eq!(f.output("gather"), before);
 }
 
+/// After a build from other inputs, the outputs for the current inputs are those cached for them,
+/// not the last build's; with no cached build for the current inputs there are none.
+#[test]
+fn current_outputs_follow_the_current_inputs_not_the_last_build() {
+    let f = Fixture::new();
+    f.run(1);
+    let original = std::fs::read_to_string(f.data()).unwrap();
+    let first = f.output("gather");
+    let current = |f: &Fixture| {
+        let g = f.graph();
+        let store = f.store();
+        Engine::new(&g, &store).current_outputs("gather").unwrap()
+    };
+    assert_eq!(current(&f), Some(first.clone()));
+
+    std::fs::write(f.data(), original.replace("2015,3", "2015,30")).unwrap();
+    assert_eq!(current(&f), None, "not built for these inputs yet");
+    f.run(1);
+    let second = f.output("gather");
+    assert_ne!(second, first);
+
+    // Back to the first inputs without running: the last build is the second one, but the
+    // outputs for the current inputs are the first build's.
+    std::fs::write(f.data(), original).unwrap();
+    assert_eq!(f.output("gather"), second);
+    assert_eq!(current(&f), Some(first));
+}
+
 #[test]
 fn touching_a_file_executes_nothing() {
     let f = Fixture::new();
