@@ -160,34 +160,6 @@ fn within_slope(y: &[f64], x: &[f64], n: usize, nt: usize) -> f64 {
 /// Largest number of units for which the generator runs the DEA to measure TP.
 pub const MAX_DEA_UNITS: usize = 600;
 
-/// Depreciation of the perpetual inventory, as the pipeline's ingest uses it.
-const PIM_DEPRECIATION: f64 = 0.096;
-
-/// Perpetual-inventory capital of one city as ingest builds it: `K_0 = I_0 / (g + delta)` with
-/// `g` the mean annual real investment growth clamped to [0, 0.3], `K_t = K_{t-1}(1 - delta) + I_t`.
-fn pim(investment_real: &[f64]) -> Vec<f64> {
-    let growth: Vec<f64> = investment_real
-        .windows(2)
-        .filter(|w| w[0] > 0.0)
-        .map(|w| w[1] / w[0] - 1.0)
-        .collect();
-    let g = if growth.is_empty() {
-        0.0
-    } else {
-        (growth.iter().sum::<f64>() / growth.len() as f64).clamp(0.0, 0.3)
-    };
-    let mut k = Vec::with_capacity(investment_real.len());
-    for (t, &i) in investment_real.iter().enumerate() {
-        let prev = if t == 0 {
-            i / (g + PIM_DEPRECIATION)
-        } else {
-            k[t - 1] * (1.0 - PIM_DEPRECIATION) + i
-        };
-        k.push(prev);
-    }
-    k
-}
-
 /// TP = TC / TE of the contemporaneous-frontier, VRS super-SBM Malmquist-Luenberger index, from
 /// the interpolated yearbook (`sv`) and environment (`env_seen`) columns exactly as the pipeline's
 /// DEA inputs are built (labour = employees, capital = PIM of real fixed investment, energy =
@@ -210,7 +182,10 @@ fn technical_progress(
                 col("fixed_investment")[k] / (col("investment_deflator")[k] / 100.0)
             })
             .collect();
-        for (t, kap) in pim(&real).into_iter().enumerate() {
+        for (t, kap) in robocarb_ingest::capital_stock_pim(&real)
+            .into_iter()
+            .enumerate()
+        {
             capital[idx(i, t, nt)] = kap;
         }
     }
