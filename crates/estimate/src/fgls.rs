@@ -268,24 +268,12 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
             rho_out.clone_from(&rho_panel);
             rho_panel
         };
-        for (p, &r) in rho_use.iter().enumerate() {
-            if r.is_nan() || r.abs() > 1.0 {
-                let panel = (opts.corr == AutoCorr::Psar1).then(|| prep.panel_ids[p]);
-                return Err(GlsError::RhoOutOfRange { panel, rho: r });
-            }
-        }
-        let mut xs = prep.x.clone();
-        prep.prais_winsten(&mut ys, &mut xs, &rho_use);
-        transformed = Some(xs);
+        transformed = Some(prep.ar1_transform(&mut ys, &rho_use, opts.corr)?);
     }
     let xs: &Mat<f64> = transformed.as_ref().unwrap_or(&prep.x);
 
     // Step 2: OLS on the (transformed) data gives the residuals for the variances.
-    let first = if opts.corr == AutoCorr::Independent {
-        ols_with_gram(xs.as_ref(), &ys, &prep.names, &prep.gram_x)?
-    } else {
-        ols(xs.as_ref(), &ys, &prep.names)?
-    };
+    let first = prep.ols_of(transformed.as_ref(), &ys)?;
     let mut e = residuals(xs.as_ref(), &ys, &first.b);
     let y_scale = mean_square(&ys);
     let mut b_old: Option<Vec<f64>> = None;
@@ -573,6 +561,34 @@ impl Prepared {
 
     pub fn panel_len(&self, p: usize) -> usize {
         self.panel_start[p + 1] - self.panel_start[p]
+    }
+
+    /// The Prais-Winsten transformed design for the AR coefficients `rho` (one per panel, each
+    /// in [-1, 1], else `RhoOutOfRange` naming the panel under `psar1`); `y` is transformed in place.
+    pub fn ar1_transform(
+        &self,
+        y: &mut [f64],
+        rho: &[f64],
+        corr: AutoCorr,
+    ) -> Result<Mat<f64>, GlsError> {
+        for (p, &r) in rho.iter().enumerate() {
+            if r.is_nan() || r.abs() > 1.0 {
+                let panel = (corr == AutoCorr::Psar1).then(|| self.panel_ids[p]);
+                return Err(GlsError::RhoOutOfRange { panel, rho: r });
+            }
+        }
+        let mut x = self.x.clone();
+        self.prais_winsten(y, &mut x, rho);
+        Ok(x)
+    }
+
+    /// OLS of `y` on the transformed design, or on the untransformed one (`None`) with its
+    /// stored `X'X`.
+    pub fn ols_of(&self, transformed: Option<&Mat<f64>>, y: &[f64]) -> Result<LsFit, GlsError> {
+        match transformed {
+            Some(x) => ols(x.as_ref(), y, &self.names),
+            None => ols_with_gram(self.x.as_ref(), y, &self.names, &self.gram_x),
+        }
     }
 
     /// Prais-Winsten transform in place, `rho[p]` for panel p. An observation whose panel is not

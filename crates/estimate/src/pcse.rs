@@ -34,8 +34,8 @@ use faer::{Accum, Mat, Par};
 use serde::Serialize;
 
 use crate::fgls::{
-    gram, lag_rho, mean_square, ols, ols_with_gram, residuals, scale_checked, scale_rows,
-    symmetrize, Inference, Prepared, PERFECT_FIT_TOL,
+    gram, lag_rho, mean_square, ols_with_gram, residuals, scale_checked, scale_rows, symmetrize,
+    Inference, Prepared, PERFECT_FIT_TOL,
 };
 pub use crate::fgls::{AutoCorr, GlsError, PanelRegression};
 
@@ -157,23 +157,11 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
             rho_out = est.iter().map(|e| e.map_or(0.0, |(r, _)| r)).collect();
             rho_out.clone()
         };
-        for (p, &r) in rho_use.iter().enumerate() {
-            if r.is_nan() || r.abs() > 1.0 {
-                let panel = (opts.corr == AutoCorr::Psar1).then(|| prep.panel_ids[p]);
-                return Err(GlsError::RhoOutOfRange { panel, rho: r });
-            }
-        }
-        let mut xs = prep.x.clone();
-        prep.prais_winsten(&mut ys, &mut xs, &rho_use);
-        transformed = Some(xs);
+        transformed = Some(prep.ar1_transform(&mut ys, &rho_use, opts.corr)?);
     }
     let xs: &Mat<f64> = transformed.as_ref().unwrap_or(&prep.x);
 
-    let fit = if opts.corr == AutoCorr::Independent {
-        ols_with_gram(xs.as_ref(), &ys, &prep.names, &prep.gram_x)?
-    } else {
-        ols(xs.as_ref(), &ys, &prep.names)?
-    };
+    let fit = prep.ols_of(transformed.as_ref(), &ys)?;
     let e = residuals(xs.as_ref(), &ys, &fit.b);
     let rss: f64 = e.iter().map(|v| v * v).sum();
     // A residual norm at rounding level of |y| is a perfect fit (Stata: rmse == 0).
