@@ -24,7 +24,7 @@
 //!   minimum; under VRS `mu = 1` is forced and the answer is the same.
 
 use robocarb_dea::{
-    frontier_scores, malmquist_luenberger, sbm_scores, DeaData, Frontier, MlResult, Returns, Score,
+    frontier_scores, malmquist_luenberger, sbm_scores, DeaData, Frontier, MlResult, Returns,
     ScoreKind,
 };
 use serde_json::Value;
@@ -47,28 +47,6 @@ fn dataset(g: &Value, name: &str) -> Vec<DeaData> {
             bad: matrix(&p["bad"]),
         })
         .collect()
-}
-
-/// Compares a score with an oracle `[value|null, kind]`. Returns the number of comparisons.
-fn check_score(ours: &Score, oracle: &Value, what: &str) -> usize {
-    let expected = oracle[0].as_f64();
-    match (ours.value, expected) {
-        (Some(a), Some(b)) => {
-            assert!(close(a, b), "{what}: ours {a}, oracle {b}");
-            // The kind may legitimately differ only at the efficiency threshold.
-            if (b - 1.0).abs() > 1e-7 {
-                let kind = if ours.kind == ScoreKind::Super {
-                    "super"
-                } else {
-                    "plain"
-                };
-                assert_eq!(kind, oracle[1].as_str().unwrap_or(""), "{what}: kind");
-            }
-        }
-        (None, None) => assert!(ours.infeasible, "{what}: None value must be flagged"),
-        (a, b) => panic!("{what}: ours {a:?}, oracle {b:?}"),
-    }
-    1
 }
 
 fn check_ml_case(case: &Value, periods: &[DeaData]) -> usize {

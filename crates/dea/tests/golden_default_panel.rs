@@ -17,9 +17,7 @@
 //! Agreement: 1e-6 relative (values near 1: absolute).
 
 use robocarb_dea::{
-    malmquist_luenberger, radial_malmquist, radial_malmquist_decomposition, replace_zeros,
-    sbm_scores, DeaData, Frontier, MlResult, Orientation, ProgramStatus, RadialScore, Returns,
-    Score, ScoreKind,
+    malmquist_luenberger, replace_zeros, sbm_scores, DeaData, Frontier, MlResult, Returns, Score,
 };
 use serde_json::Value;
 
@@ -114,25 +112,6 @@ fn panel(g: &Value) -> Vec<DeaData> {
         .sum();
     assert_eq!(rep.total() as u64, expected_zeros);
     fixed
-}
-
-fn check_score(ours: &Score, oracle: &Value, what: &str) -> usize {
-    match (ours.value, oracle[0].as_f64()) {
-        (Some(a), Some(b)) => {
-            assert!(close(a, b), "{what}: ours {a}, oracle {b}");
-            if (b - 1.0).abs() > 1e-7 {
-                let kind = if ours.kind == ScoreKind::Super {
-                    "super"
-                } else {
-                    "plain"
-                };
-                assert_eq!(kind, oracle[1].as_str().unwrap_or(""), "{what}: kind");
-            }
-        }
-        (None, None) => assert!(ours.infeasible, "{what}: None value must be flagged"),
-        (a, b) => panic!("{what}: ours {a:?}, oracle {b:?}"),
-    }
-    1
 }
 
 fn check_index(ours: [Option<f64>; 4], infeasible: bool, expected: &Value, what: &str) -> usize {
@@ -295,36 +274,6 @@ fn default_panel_deapack_plain_sbm_vrs() {
     assert!(years >= 2, "DEAPack covers at least two years");
 }
 
-fn check_distance(ours: &RadialScore, oracle: &Value, what: &str) -> usize {
-    let expected = if oracle.is_null() {
-        ProgramStatus::Infeasible
-    } else {
-        ProgramStatus::Optimal
-    };
-    assert_eq!(ours.status, expected, "{what}");
-    check_opt(ours.value, oracle, what)
-}
-
-/// Index values `[M, EC, TC]` or null.
-fn check_mec(ours: &robocarb_dea::RadialMalmquistRow, e: &Value, what: &str) -> usize {
-    match e.as_array() {
-        Some(vals) => {
-            let mut n = 0;
-            for (k, (a, b)) in [ours.m, ours.ec, ours.tc].iter().zip(vals).enumerate() {
-                n += check_opt(*a, b, &format!("{what} index {k}"));
-            }
-            n
-        }
-        None => {
-            assert!(
-                ours.infeasible && ours.m.is_none(),
-                "{what}: must be flagged"
-            );
-            1
-        }
-    }
-}
-
 /// Checks every radial case of a golden file; returns the number of comparisons and the number
 /// of cases per model.
 fn check_radial_cases(g: &Value) -> (usize, std::collections::BTreeMap<String, usize>) {
@@ -334,86 +283,7 @@ fn check_radial_cases(g: &Value) -> (usize, std::collections::BTreeMap<String, u
     for c in g["cases"].as_array().expect("cases") {
         let model = c["model"].as_str().unwrap_or("");
         *kinds.entry(model.to_string()).or_insert(0) += 1;
-        match model {
-            "radial_malmquist_highs" => {
-                let (o, rts) = (orientation_of(c), returns_of(c));
-                let r = radial_malmquist(&periods, rts, o, None).expect("radial index");
-                for (t, row) in c["own"].as_array().expect("own").iter().enumerate() {
-                    for (j, v) in row.as_array().expect("row").iter().enumerate() {
-                        let what = format!("radial {o:?} {rts:?} own t={t} j={j}");
-                        n += check_distance(&r.own[t][j], v, &what);
-                    }
-                }
-                for (p, row) in c["pairs"].as_array().expect("pairs").iter().enumerate() {
-                    for (j, e) in row.as_array().expect("row").iter().enumerate() {
-                        let ours = &r.pairs[p][j];
-                        let what = format!("radial {o:?} {rts:?} pair {p} unit {j}");
-                        n += check_distance(&ours.d_f0_d1, &c["cross_f0_d1"][p][j], &what);
-                        n += check_distance(&ours.d_f1_d0, &c["cross_f1_d0"][p][j], &what);
-                        n += check_mec(ours, e, &what);
-                    }
-                }
-            }
-            "radial_malmquist" => {
-                // DEAPack MalmquistProductivityIndex: four distances, statuses, M/EC/TC.
-                let (o, rts) = (orientation_of(c), returns_of(c));
-                let r = radial_malmquist(&periods, rts, o, None).expect("radial index");
-                for (p, row) in c["pairs"].as_array().expect("pairs").iter().enumerate() {
-                    for (j, e) in row.as_array().expect("row").iter().enumerate() {
-                        let ours = &r.pairs[p][j];
-                        let what = format!("DEAPack radial {o:?} {rts:?} pair {p} unit {j}");
-                        let mine = [ours.d_f0_d0, ours.d_f0_d1, ours.d_f1_d0, ours.d_f1_d1];
-                        let statuses = c["statuses"][p][j].as_str().expect("statuses");
-                        for (k, (s, code)) in mine.iter().zip(statuses.chars()).enumerate() {
-                            assert_eq!(
-                                s.status == ProgramStatus::Infeasible,
-                                code == 'i',
-                                "{what} role {k}: DEAPack status {code}"
-                            );
-                            n += check_distance(s, &c["distances"][p][j][k], &what);
-                        }
-                        n += check_mec(ours, e, &what);
-                    }
-                }
-            }
-            "radial_decomposition_highs" => {
-                let o = orientation_of(c);
-                let rows = radial_malmquist_decomposition(&periods, o, None).expect("decomp");
-                for (p, row) in c["pairs"].as_array().expect("pairs").iter().enumerate() {
-                    for (j, e) in row.as_array().expect("row").iter().enumerate() {
-                        let r = &rows[p][j];
-                        let what = format!("radial decomposition {o:?} pair {p} unit {j}");
-                        n += check_opt(r.pec, &e[0], &format!("{what} PEC"));
-                        n += check_opt(r.sec, &e[1], &format!("{what} SEC"));
-                        n += check_opt(r.vrs_tc, &e[2], &format!("{what} TC_vrs"));
-                        n += check_opt(r.rd_scale_change, &e[3], &format!("{what} SC_rd"));
-                    }
-                }
-            }
-            "radial_decomposition" => {
-                // DEAPack FGNZEnhancedMalmquist + RayDesliMalmquist (output orientation).
-                let rows = radial_malmquist_decomposition(&periods, Orientation::Output, None)
-                    .expect("decomp");
-                for (p, row) in c["pairs"].as_array().expect("pairs").iter().enumerate() {
-                    for (j, e) in row.as_array().expect("row").iter().enumerate() {
-                        let r = &rows[p][j];
-                        let what = format!("DEAPack decomposition pair {p} unit {j}");
-                        n += check_opt(r.crs.m, &e["m"], &format!("{what} M"));
-                        n += check_opt(r.crs.ec, &e["ec"], &format!("{what} EC"));
-                        n += check_opt(r.crs.tc, &e["tc"], &format!("{what} TC"));
-                        n += check_opt(r.pec, &e["pec"], &format!("{what} PEC"));
-                        n += check_opt(r.sec, &e["sec"], &format!("{what} SEC"));
-                        n += check_opt(r.pec, &e["rd_pec"], &format!("{what} RD PEC"));
-                        n += check_opt(r.vrs_tc, &e["vrs_tc"], &format!("{what} TC_vrs"));
-                        n += check_opt(r.rd_scale_change, &e["rd_sc"], &format!("{what} SC_rd"));
-                        let cross_infeasible =
-                            e["rd_status"].as_str() == Some("vrs_cross_infeasible");
-                        assert_eq!(r.vrs.infeasible, cross_infeasible, "{what}: VRS status");
-                    }
-                }
-            }
-            other => panic!("unknown model {other}"),
-        }
+        n += check_radial_case(c, &periods);
     }
     (n, kinds)
 }
