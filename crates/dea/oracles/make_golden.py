@@ -285,6 +285,8 @@ def ml_oracle(periods, vrs, frontier):
 
 
 def to_frame(periods, with_bad=True):
+    """Long frame for DEAPack: dmu u0000.., period, inputs x*, good outputs y*, bad outputs b*
+    (left out when `with_bad` is false)."""
     rows = []
     for t, p in enumerate(periods):
         for j in range(len(p["inputs"])):
@@ -293,8 +295,9 @@ def to_frame(periods, with_bad=True):
                 r[f"x{i}"] = v
             for i, v in enumerate(p["good"][j]):
                 r[f"y{i}"] = v
-            for i, v in enumerate(p["bad"][j]):
-                r[f"b{i}"] = v
+            if with_bad:
+                for i, v in enumerate(p["bad"][j]):
+                    r[f"b{i}"] = v
             rows.append(r)
     return pd.DataFrame(rows)
 

@@ -33,7 +33,7 @@ import pandas as pd
 from scipy.optimize import linprog
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_golden import random_panel, round_floats, textbook  # noqa: E402
+from make_golden import random_panel, round_floats, textbook, to_frame  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "tests" / "golden" / "radial_golden.json"
@@ -153,16 +153,7 @@ def decomposition_oracle(crs, vrs):
 def deapack_data(periods):
     import deapack as dp
 
-    rows = []
-    for t, p in enumerate(periods):
-        for j in range(len(p["inputs"])):
-            r = {"dmu": f"u{j:04d}", "period": t}
-            for i, v in enumerate(p["inputs"][j]):
-                r[f"x{i}"] = v
-            for i, v in enumerate(p["good"][j]):
-                r[f"y{i}"] = v
-            rows.append(r)
-    frame = pd.DataFrame(rows)
+    frame = to_frame(periods, with_bad=False)
     xs = [c for c in frame.columns if c.startswith("x")]
     ys = [c for c in frame.columns if c.startswith("y")]
     return dp.DEAData.from_frame(frame, inputs=xs, outputs=ys, dmu="dmu", period="period")
