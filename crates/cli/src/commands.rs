@@ -126,7 +126,13 @@ impl Context {
                 }
                 let mut msg = String::from("the run failed:\n");
                 for (node, m) in failures {
-                    msg.push_str(&format!("  {node}: {m}\n"));
+                    match self.pipeline.declared_at.get(&node) {
+                        Some((file, line)) => msg.push_str(&format!(
+                            "  {node} (declared at {}:{line}): {m}\n",
+                            file.display()
+                        )),
+                        None => msg.push_str(&format!("  {node}: {m}\n")),
+                    }
                 }
                 msg.push_str("nothing was written to the store for the failed nodes; fix the input and run again");
                 bail!(msg);
@@ -691,4 +697,97 @@ pub fn synth(
         summary.robot_max
     );
     Ok(0)
+}
+
+/// What `robocarb fit` is asked (formula and options as typed).
+pub struct FitArgs<'a> {
+    pub formula: &'a str,
+    pub data: &'a str,
+    pub vcov: Option<&'a str>,
+    pub estimator: Option<&'a str>,
+    pub sample: Option<&'a str>,
+    pub years: Option<&'a str>,
+    pub json: bool,
+}
+
+impl Context {
+    /// Estimate a formula on a node's table (built first when it is not current) and print the
+    /// result; nothing is written to the store beyond building the data node.
+    pub fn fit(&self, a: &FitArgs<'_>) -> Result<i32> {
+        let models = self
+            .pipeline
+            .declarations
+            .resolve(&robocarb_pipeline::declare::ModelText {
+                formula: a.formula,
+                estimator: a.estimator,
+                vcov: a.vcov,
+                sample: a.sample,
+                years: a.years,
+                sample_name: None,
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.check_nodes(&[a.data.to_string()])?;
+        if self.engine().current_outputs(a.data)?.is_none() {
+            let _lock = StoreLock::exclusive(&self.cache_dir)?;
+            let opts = RunOptions {
+                targets: vec![a.data.to_string()],
+                ..Default::default()
+            };
+            self.engine()
+                .run(&opts, &LocalExecutor { threads: 2 }, &robocarb_dag::Silent)
+                .map_err(|e| anyhow::anyhow!("building `{}`: {e}", a.data))?;
+        }
+        let (_, bytes, _) = self.artifact(a.data, Some("table"))?;
+        let frame = robocarb_panel::Frame::decode(&bytes)
+            .with_context(|| format!("the `table` output of `{}`", a.data))?;
+        let mut results = Vec::with_capacity(models.len());
+        for m in &models {
+            let r = robocarb_pipeline::ops::model::fit_model(&frame, m, a.data)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", m.spec.formula))?;
+            results.push(r);
+        }
+        if a.json {
+            let values: Vec<serde_json::Value> = results
+                .iter()
+                .map(|r| {
+                    let mut v = serde_json::to_value(&r.column)?;
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("model".into(), serde_json::Value::String(r.name.clone()));
+                        o.remove("label");
+                    }
+                    Ok(v)
+                })
+                .collect::<Result<_, serde_json::Error>>()?;
+            let out = if values.len() == 1 {
+                serde_json::to_string_pretty(&values[0])?
+            } else {
+                serde_json::to_string_pretty(&values)?
+            };
+            println!("{out}");
+        } else {
+            let doc = robocarb_report::TableDoc {
+                table: "fit".into(),
+                title: format!("{} on `{}`", a.formula, a.data),
+                columns: results
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let mut c = r.column.clone();
+                        c.label = format!("({})", i + 1);
+                        c.controls = false;
+                        c
+                    })
+                    .collect(),
+                rows: Vec::new(),
+                notes: results
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| format!("({}) {}", i + 1, r.name))
+                    .collect(),
+            };
+            let text = robocarb_report::render(&doc, robocarb_report::Format::Markdown)?;
+            print!("{text}");
+        }
+        Ok(0)
+    }
 }

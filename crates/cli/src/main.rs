@@ -84,6 +84,30 @@ enum Command {
         #[arg(long)]
         output: Option<String>,
     },
+    /// Estimate a formula on a node's table and print a regression table (nothing is stored).
+    /// FORMULA is fixest syntax, `dep ~ regressors | fixed effects | endogenous ~ instruments`,
+    /// with the pipeline file's sets and aliases (docs/specifications.md).
+    Fit {
+        formula: String,
+        /// The node whose `table` output is the data.
+        #[arg(long, default_value = "panel")]
+        data: String,
+        /// `iid`, `hetero`, `cluster:VAR` or `cluster:VAR1+VAR2`.
+        #[arg(long)]
+        vcov: Option<String>,
+        /// `ols`, `iv_2sls`, `fgls(panels=hetero, corr=ar1)`, `pcse(pairwise)`, ...
+        #[arg(long)]
+        estimator: Option<String>,
+        /// A filter over the data's columns, e.g. `resource_based == 1 and year >= 2010`.
+        #[arg(long)]
+        sample: Option<String>,
+        /// Years A..B (inclusive).
+        #[arg(long)]
+        years: Option<String>,
+        /// Print the column JSON (an array when the formula expands to several models).
+        #[arg(long)]
+        json: bool,
+    },
     /// Maintain the store.
     Cache {
         #[command(subcommand)]
@@ -238,6 +262,23 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 ExportFormat::Json => "json",
             },
         ),
+        Command::Fit {
+            formula,
+            data,
+            vcov,
+            estimator,
+            sample,
+            years,
+            json,
+        } => ctx.fit(&commands::FitArgs {
+            formula: &formula,
+            data: &data,
+            vcov: vcov.as_deref(),
+            estimator: estimator.as_deref(),
+            sample: sample.as_deref(),
+            years: years.as_deref(),
+            json,
+        }),
         Command::Cache {
             action: CacheAction::Gc { dry_run },
         } => ctx.gc(dry_run),

@@ -12,7 +12,7 @@
 //! For seeds S, S+1, ..., S+REPS-1 (default 1..=200): generate the twin (`robocarb_synth::generate`)
 //! into a temporary folder, run `pipelines/montecarlo.toml` (the paper's pipeline up to `panel`,
 //! without DEA) with the sources pointed at that twin, and run on the panel the paper's own
-//! specifications through the pipeline's table glue: Table 4 col. 4 (two-way FE, controls,
+//! specifications as `pipelines/paper.toml` declares them (`t4_4`, `t7_iv`, `t6_fgls`, `t6_pcse`, `t8_di_a`, `t8_di_b`): Table 4 col. 4 (two-way FE, controls,
 //! city-clustered SE), Table 7's 2SLS second stage, Table 6's FGLS and PCSE, and Table 8's DI a and b
 //! paths. Each runs twice: on the paper's panel (CARBON and DI winsorized at 1/99, as the paper
 //! does) and on the same panel with CARBON and DI as the twin generated them (`*_unwinsorized`;
@@ -45,15 +45,13 @@
 use robocarb_dag::{Engine, LocalExecutor, LocalStore, RunOptions, Silent, Store};
 use robocarb_estimate::dist::{normal_two_sided_p, t_two_sided_p};
 use robocarb_panel::{Column, Frame};
-use robocarb_pipeline::ops::gls::{fgls_column, pcse_column};
-use robocarb_pipeline::ops::iv::iv_columns;
-use robocarb_pipeline::ops::tables::{fit, PanelData, Spec};
+use robocarb_pipeline::ops::model::{fit_model, ModelResult, ResolvedModel};
 use robocarb_synth::{generate_panel, write, SynthConfig, TwinProcess};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -250,29 +248,48 @@ fn first_robot(col: &robocarb_report::ColumnDoc, what: &str) -> Result<(f64, f64
     Ok((c.b, c.se))
 }
 
-fn coef(r: &robocarb_estimate::OlsResult, name: &str) -> Result<Estimate, Error> {
-    let i = r.names.iter().position(|n| n == name).ok_or_else(|| {
-        format!(
-            "no coefficient `{name}` (dropped: {:?})",
-            r.collinear_dropped
-        )
-    })?;
-    Ok(Estimate {
-        b: r.b[i],
-        se: r.se[i],
-        reference: Reference::StudentT(r.df_t),
-    })
+/// The paper's models as `pipelines/paper.toml` declares them (read once in `main`).
+static PAPER_MODELS: OnceLock<BTreeMap<String, ResolvedModel>> = OnceLock::new();
+
+fn paper_models(root: &Path) -> Result<BTreeMap<String, ResolvedModel>, Error> {
+    let registry = robocarb_pipeline::registry();
+    let paper =
+        robocarb_pipeline::load(&root.join("pipelines").join("paper.toml"), None, &registry)?;
+    let mut out = BTreeMap::new();
+    for n in paper
+        .graph
+        .nodes()
+        .iter()
+        .filter(|n| n.op.name() == "model")
+    {
+        out.insert(n.name.clone(), ResolvedModel::from_params(&n.params)?);
+    }
+    Ok(out)
 }
 
-fn spec<'a>(dep: &'a str, regressors: Vec<&'a str>) -> Spec<'a> {
-    Spec {
-        label: "mc",
-        dep,
-        regressors,
-        year_fe: true,
-        controls: true,
-        sample: "all",
-    }
+/// Fit the paper's model `name` on `frame`.
+fn fit(frame: &Frame, name: &str) -> Result<ModelResult, Error> {
+    let m = PAPER_MODELS
+        .get()
+        .and_then(|m| m.get(name))
+        .ok_or_else(|| format!("pipelines/paper.toml declares no model `{name}`"))?;
+    Ok(fit_model(frame, m, "panel")?)
+}
+
+/// Coefficient `name` of a t-based (clustered) column: Student t with G-1 df, as reghdfe.
+fn coef(col: &robocarb_report::ColumnDoc, name: &str) -> Result<Estimate, Error> {
+    let c = col
+        .coefs
+        .get(name)
+        .ok_or_else(|| format!("no coefficient `{name}`"))?;
+    let g = col
+        .clusters
+        .ok_or("a clustered model has no cluster count")?;
+    Ok(Estimate {
+        b: c.b,
+        se: c.se,
+        reference: Reference::StudentT(g as f64 - 1.0),
+    })
 }
 
 /// Build the panel of one twin with the reduced pipeline and return (winsorized, unwinsorized).
@@ -328,17 +345,14 @@ fn build_panels(pipeline_file: &Path, twin: &Path, cache: &Path) -> Result<(Fram
 /// The paper's specifications on one panel: Table 4 col. 4, Table 7's second stage, Table 6's FGLS
 /// and PCSE, Table 8's DI a and b paths; keys get `suffix`. Returns the 2SLS Kleibergen-Paap F.
 fn paper_estimates(
-    data: &PanelData,
+    data: &Frame,
     suffix: &str,
     estimates: &mut BTreeMap<String, Estimate>,
 ) -> Result<f64, Error> {
     let mut put = |key: &str, e: Estimate| estimates.insert(format!("{key}{suffix}"), e);
-    put(
-        "fe_cluster",
-        coef(&fit(data, &spec("CARBON", vec!["ROBOT"]))?, "ROBOT")?,
-    );
-    let iv = iv_columns(data)?;
-    let second = iv.get(1).ok_or("2SLS: no second-stage column")?;
+    put("fe_cluster", coef(&fit(data, "t4_4")?.column, "ROBOT")?);
+    let iv = fit(data, "t7_iv")?;
+    let second = &iv.column;
     let (b, se) = first_robot(second, "2SLS")?;
     let normal = |(b, se): (f64, f64)| Estimate {
         b,
@@ -348,20 +362,14 @@ fn paper_estimates(
     put("iv_2sls", normal((b, se)));
     put(
         "fgls",
-        normal(first_robot(&fgls_column(data, "fgls")?, "fgls")?),
+        normal(first_robot(&fit(data, "t6_fgls")?.column, "fgls")?),
     );
     put(
         "pcse",
-        normal(first_robot(&pcse_column(data, "pcse")?, "pcse")?),
+        normal(first_robot(&fit(data, "t6_pcse")?.column, "pcse")?),
     );
-    put(
-        "di_a",
-        coef(&fit(data, &spec("DI", vec!["ROBOT"]))?, "ROBOT")?,
-    );
-    put(
-        "di_b",
-        coef(&fit(data, &spec("CARBON", vec!["ROBOT", "DI"]))?, "DI")?,
-    );
+    put("di_a", coef(&fit(data, "t8_di_a")?.column, "ROBOT")?);
+    put("di_b", coef(&fit(data, "t8_di_b")?.column, "DI")?);
     Ok(second
         .extra
         .get("kleibergen_paap_f")
@@ -464,30 +472,25 @@ fn replicate(
         .collect();
     let mut star_frame = frame.clone();
     star_frame.set("CARBON", Column::F64(y_star))?;
-    let star = PanelData::new(star_frame)?;
+    let star = star_frame;
     let mut targets = BTreeMap::new();
     let fe_target = match common_slope {
         Some(b) => b,
-        None => coef(&fit(&star, &spec("CARBON", vec!["ROBOT"]))?, "ROBOT")?.b,
+        None => coef(&fit(&star, "t4_4")?.column, "ROBOT")?.b,
     };
     targets.insert("fe", fe_target);
     let iv_target = match common_slope {
         Some(b) => b,
         None => {
-            let iv_star = iv_columns(&star)?;
-            let second_star = iv_star.get(1).ok_or("2SLS: no second-stage column")?;
-            first_robot(second_star, "2SLS target")?.0
+            let iv_star = fit(&star, "t7_iv")?;
+            first_robot(&iv_star.column, "2SLS target")?.0
         }
     };
     targets.insert("iv", iv_target);
 
     let mut estimates = BTreeMap::new();
-    let kleibergen_paap_f = paper_estimates(&PanelData::new(frame)?, "", &mut estimates)?;
-    paper_estimates(
-        &PanelData::new(raw_outcomes)?,
-        "_unwinsorized",
-        &mut estimates,
-    )?;
+    let kleibergen_paap_f = paper_estimates(&frame, "", &mut estimates)?;
+    paper_estimates(&raw_outcomes, "_unwinsorized", &mut estimates)?;
 
     Ok(Replication {
         seed,
@@ -709,6 +712,9 @@ fn parse_args(root: &Path) -> Result<Args, Error> {
 fn main() -> Result<(), Error> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
     let args = parse_args(&root)?;
+    PAPER_MODELS
+        .set(paper_models(&root)?)
+        .map_err(|_| "paper models set twice")?;
     let pipeline_file = root.join("pipelines").join("montecarlo.toml");
     let seeds: Vec<u64> = (0..args.reps as u64).map(|k| args.first_seed + k).collect();
     let slots: Vec<Mutex<Option<Result<Replication, String>>>> =

@@ -12,6 +12,7 @@
 //! # Ok::<(), robocarb_pipeline::LoadError>(())
 //! ```
 
+pub mod declare;
 pub mod fingerprint;
 pub mod loader;
 pub mod ops;
@@ -34,12 +35,6 @@ pub fn registry() -> Registry {
         default: ParamValue::Float(default),
         doc,
     };
-    let i = |name: &'static str, default: i64, doc: &'static str| ParamSpec {
-        name,
-        kind: ParamKind::Int,
-        default: ParamValue::Int(default),
-        doc,
-    };
     let returns = || ParamSpec {
         name: "returns",
         kind: ParamKind::Choice(&["vrs", "crs"]),
@@ -60,11 +55,6 @@ pub fn registry() -> Registry {
         &exposure::ROBOT_EXPOSURE,
         &exposure::TABLE1,
         &dea::TFP,
-        &tables::TABLE3,
-        &tables::TABLE4,
-        &tables::TABLE5,
-        &tables::TABLE6,
-        &tables::TABLE7,
         &report::REPORT,
     ] {
         r.register(Arc::new(op), none());
@@ -88,18 +78,13 @@ pub fn registry() -> Registry {
         ],
     );
     r.register(
-        Arc::new(&tables::TABLE8),
-        vec![
-            i("bootstrap_reps", 1000, "city-cluster bootstrap draws of ab"),
-            i("seed", 20240401, "seed of the bootstrap"),
-        ],
-    );
-    r.register(
-        Arc::new(&tables::TABLE9),
-        vec![
-            i("permutations", 1000, "permutations of the bdiff test"),
-            i("seed", 20240401, "seed of the permutations"),
-        ],
+        Arc::new(&tables::TABLE3),
+        vec![ParamSpec {
+            name: "variables",
+            kind: ParamKind::StrList,
+            default: ParamValue::List(Vec::new()),
+            doc: "the variables described, in row order",
+        }],
     );
     r
 }

@@ -13,11 +13,15 @@
 //! publish = "sources"                                                  # optional: out/<publish>/...
 //! ```
 
+use crate::declare::{Declarations, ModelText};
+use crate::ops::model::ResolvedModel;
+use crate::ops::table::{TableColumn, TableOp, TableSpec};
 use crate::registry::{ParamKind, Registry};
 use robocarb_dag::{Binding, Graph, GraphError, NodeSpec, ParamValue, Params, SourceSpec};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use toml::Spanned;
 
 /// A pipeline-file error, with the file and (where it applies) the line.
@@ -41,10 +45,27 @@ pub enum LoadError {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PipelineFile {
+    /// Another pipeline file (relative to this one) whose declarations this one extends.
+    #[serde(default)]
+    extends: Option<Spanned<String>>,
     #[serde(default)]
     sources: BTreeMap<String, Spanned<toml::Table>>,
     #[serde(default)]
     nodes: BTreeMap<String, Spanned<NodeFile>>,
+    #[serde(default)]
+    sets: BTreeMap<String, Spanned<Vec<String>>>,
+    #[serde(default)]
+    aliases: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    xtset: Option<Spanned<XtsetFile>>,
+    #[serde(default)]
+    models: BTreeMap<String, Spanned<ModelFile>>,
+    #[serde(default)]
+    mediations: BTreeMap<String, Spanned<MediationFile>>,
+    #[serde(default)]
+    group_differences: BTreeMap<String, Spanned<GroupDiffFile>>,
+    #[serde(default)]
+    tables: BTreeMap<String, Spanned<TableFile>>,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +78,77 @@ struct NodeFile {
     params: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default)]
     publish: Option<String>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct XtsetFile {
+    panel: Option<String>,
+    time: Option<String>,
+}
+
+/// The parts every model-like declaration has.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelFile {
+    formula: Spanned<String>,
+    estimator: Option<Spanned<String>>,
+    vcov: Option<Spanned<String>>,
+    sample: Option<Spanned<String>>,
+    years: Option<Spanned<String>>,
+    sample_name: Option<String>,
+    data: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MediationFile {
+    formula: Spanned<String>,
+    mediator: String,
+    vcov: Option<Spanned<String>>,
+    sample: Option<Spanned<String>>,
+    years: Option<Spanned<String>>,
+    data: Option<Spanned<String>>,
+    bootstrap_reps: i64,
+    seed: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupDiffFile {
+    formula: Spanned<String>,
+    by: String,
+    coef: Option<String>,
+    vcov: Option<Spanned<String>>,
+    sample: Option<Spanned<String>>,
+    years: Option<Spanned<String>>,
+    data: Option<Spanned<String>>,
+    permutations: i64,
+    seed: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableFile {
+    title: String,
+    columns: Vec<Spanned<ColumnFile>>,
+    #[serde(default)]
+    rows: Vec<String>,
+    #[serde(default)]
+    notes: Vec<String>,
+    controls: Option<String>,
+    paper: Option<String>,
+    publish: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ColumnFile {
+    model: String,
+    label: Option<String>,
+    /// `"first"`: the first stage of an IV model.
+    stage: Option<String>,
+    tests: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -75,6 +167,10 @@ pub struct Pipeline {
     pub root: PathBuf,
     /// Where each source was declared (file path), for messages.
     pub source_origin: BTreeMap<String, PathBuf>,
+    /// Where each node was declared (file, line), for messages about it.
+    pub declared_at: BTreeMap<String, (PathBuf, usize)>,
+    /// The sets, aliases and panel variables models are resolved with (`robocarb fit` uses them).
+    pub declarations: Declarations,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -195,6 +291,76 @@ pub fn load(
     load_text(file, &text, sources_override, registry)
 }
 
+/// One pipeline file of an `extends` chain.
+struct Layer {
+    file: PathBuf,
+    text: String,
+    parsed: PipelineFile,
+}
+
+impl Layer {
+    fn at(&self, offset: usize, message: String) -> LoadError {
+        LoadError::At {
+            file: self.file.display().to_string(),
+            line: line_of(&self.text, offset),
+            message,
+        }
+    }
+    fn base(&self) -> PathBuf {
+        self.file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+}
+
+/// The file and the files it extends, the most basic first.
+fn layers(file: &Path, text: &str) -> Result<Vec<Layer>, LoadError> {
+    let mut out: Vec<Layer> = Vec::new();
+    let mut next = Some((file.to_path_buf(), text.to_string()));
+    while let Some((f, t)) = next.take() {
+        let parsed: PipelineFile = toml::from_str(&t).map_err(|e| toml_error(&f, &t, e))?;
+        let layer = Layer {
+            file: f,
+            text: t,
+            parsed,
+        };
+        if let Some(ext) = &layer.parsed.extends {
+            let base = normalize(&layer.base().join(ext.get_ref()));
+            if base == layer.file || out.iter().any(|l| l.file == base) || out.len() > 16 {
+                return Err(layer.at(
+                    ext.span().start,
+                    format!("`extends` makes a cycle through {}", base.display()),
+                ));
+            }
+            let btext = std::fs::read_to_string(&base).map_err(|e| {
+                layer.at(
+                    ext.span().start,
+                    format!("extends {}: cannot read: {e}", base.display()),
+                )
+            })?;
+            next = Some((base, btext));
+        }
+        out.push(layer);
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// A section's entries over all layers: a later layer's entry replaces an earlier one's.
+fn merged<'a, T>(
+    layers: &'a [Layer],
+    section: impl Fn(&'a PipelineFile) -> &'a BTreeMap<String, Spanned<T>>,
+) -> BTreeMap<&'a str, (&'a Layer, &'a Spanned<T>)> {
+    let mut m = BTreeMap::new();
+    for l in layers {
+        for (k, v) in section(&l.parsed) {
+            m.insert(k.as_str(), (l, v));
+        }
+    }
+    m
+}
+
 /// [`load`] on the text of a pipeline file (`file` names it in messages and anchors relative paths).
 pub fn load_text(
     file: &Path,
@@ -203,22 +369,23 @@ pub fn load_text(
     registry: &Registry,
 ) -> Result<Pipeline, LoadError> {
     let fname = file.display().to_string();
-    let text = text.to_string();
-    let parsed: PipelineFile = toml::from_str(&text).map_err(|e| toml_error(file, &text, e))?;
+    let layers = layers(file, text)?;
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let root = normalize(&base.join(".."));
     let mut sources = BTreeMap::new();
     let mut origin = BTreeMap::new();
-    for (name, table) in &parsed.sources {
+    for (name, (layer, table)) in merged(&layers, |p| &p.sources) {
         if !valid_name(name) {
-            return Err(LoadError::At {
-                file: fname.clone(),
-                line: line_of(&text, table.span().start),
-                message: format!("source name `{name}` may use only letters, digits, `_` and `-`"),
-            });
+            return Err(layer.at(
+                table.span().start,
+                format!("source name `{name}` may use only letters, digits, `_` and `-`"),
+            ));
         }
-        sources.insert(name.clone(), source_spec(name, table, &base, file, &text)?);
-        origin.insert(name.clone(), file.to_path_buf());
+        sources.insert(
+            name.to_string(),
+            source_spec(name, table, &layer.base(), &layer.file, &layer.text)?,
+        );
+        origin.insert(name.to_string(), layer.file.clone());
     }
     if let Some(sfile) = sources_override {
         let sname = sfile.display().to_string();
@@ -265,16 +432,44 @@ pub fn load_text(
             origin.insert(name.clone(), sfile.to_path_buf());
         }
     }
+    let declarations = declarations(&layers)?;
+    let node_decls = merged(&layers, |p| &p.nodes);
+    let mut decl = Declared::default();
+    models(&layers, &declarations, &mut decl)?;
+    tests(&layers, &declarations, &mut decl)?;
+    // Every node name, declared any way (for input checks), and no name declared two ways.
+    let mut all_names: BTreeMap<String, &str> = BTreeMap::new();
+    for n in node_decls.keys() {
+        all_names.insert(n.to_string(), "node");
+    }
+    for (n, kind) in decl.nodes.iter().map(|d| (d.name.clone(), d.kind)) {
+        if let Some(prev) = all_names.insert(n.clone(), kind) {
+            let (file, line) = &decl.at[&n];
+            return Err(LoadError::At {
+                file: file.display().to_string(),
+                line: *line,
+                message: format!("`{n}` is declared both as a {prev} and as a {kind}"),
+            });
+        }
+    }
+    tables(&layers, &declarations, &all_names, &mut decl)?;
+    for d in &decl.nodes {
+        all_names.entry(d.name.clone()).or_insert(d.kind);
+    }
     let mut nodes = Vec::new();
-    for (name, node) in &parsed.nodes {
-        let nline = line_of(&text, node.span().start);
-        let at = |line: usize, message: String| LoadError::At {
-            file: fname.clone(),
-            line,
-            message,
-        };
+    let mut declared_at = decl.at.clone();
+    for (name, (layer, node)) in &node_decls {
+        let name = *name;
+        declared_at.insert(
+            name.to_string(),
+            (layer.file.clone(), line_of(&layer.text, node.span().start)),
+        );
+        if all_names.get(name) != Some(&"node") {
+            continue;
+        }
+        let nline = node.span().start;
         if !valid_name(name) {
-            return Err(at(
+            return Err(layer.at(
                 nline,
                 format!("node name `{name}` may use only letters, digits, `_` and `-`"),
             ));
@@ -282,8 +477,8 @@ pub fn load_text(
         let n = node.get_ref();
         let op_name = n.op.get_ref();
         let Some(entry) = registry.get(op_name) else {
-            return Err(at(
-                line_of(&text, n.op.span().start),
+            return Err(layer.at(
+                n.op.span().start,
                 format!(
                     "node `{name}`: unknown operation `{op_name}`; known operations: {}",
                     registry.names().join(", ")
@@ -292,22 +487,22 @@ pub fn load_text(
         };
         let mut inputs = BTreeMap::new();
         for (slot, target) in &n.inputs {
-            let line = line_of(&text, target.span().start);
+            let at = target.span().start;
             let t = target.get_ref();
             let binding = match t.strip_prefix("source:") {
                 Some(s) => {
                     if !sources.contains_key(s) {
-                        return Err(at(
-                            line,
+                        return Err(layer.at(
+                            at,
                             format!("node `{name}`: input `{slot}` names unknown source `{s}`"),
                         ));
                     }
                     Binding::Source(s.to_string())
                 }
                 None => {
-                    if !parsed.nodes.contains_key(t) {
-                        return Err(at(
-                            line,
+                    if !all_names.contains_key(t.as_str()) {
+                        return Err(layer.at(
+                            at,
                             format!("node `{name}`: input `{slot}` names unknown node `{t}`"),
                         ));
                     }
@@ -316,8 +511,8 @@ pub fn load_text(
             };
             let slots = entry.op.slots();
             if !slots.iter().any(|s| s.name == slot) {
-                return Err(at(
-                    line,
+                return Err(layer.at(
+                    at,
                     format!(
                         "node `{name}`: operation `{op_name}` has no input `{slot}` (it takes: {})",
                         slots.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
@@ -328,10 +523,10 @@ pub fn load_text(
         }
         let mut params = Params::new();
         for (pname, value) in &n.params {
-            let line = line_of(&text, value.span().start);
+            let at = value.span().start;
             let Some(spec) = entry.params.iter().find(|p| p.name == pname) else {
-                return Err(at(
-                    line,
+                return Err(layer.at(
+                    at,
                     format!(
                         "node `{name}`: operation `{op_name}` has no parameter `{pname}` (it takes: {})",
                         entry.params.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
@@ -339,8 +534,8 @@ pub fn load_text(
                 ));
             };
             let Some(v) = convert(value.get_ref()).and_then(|v| spec.kind.accept(v)) else {
-                return Err(at(
-                    line,
+                return Err(layer.at(
+                    at,
                     format!(
                         "node `{name}`: parameter `{pname}` must be {}, found {} `{}`",
                         spec.kind.describe(),
@@ -357,12 +552,15 @@ pub fn load_text(
             }
         }
         nodes.push(NodeSpec {
-            name: name.clone(),
+            name: name.to_string(),
             op: entry.op.clone(),
             params,
             inputs,
             publish: n.publish.clone(),
         });
+    }
+    for d in decl.nodes {
+        nodes.push(d.spec);
     }
     let graph = Graph::new(nodes, sources).map_err(|source| LoadError::Graph {
         file: fname.clone(),
@@ -373,7 +571,383 @@ pub fn load_text(
         file: file.to_path_buf(),
         root,
         source_origin: origin,
+        declared_at,
+        declarations,
     })
+}
+
+/// Nodes made from declarations, with where each was declared.
+#[derive(Default)]
+struct Declared {
+    nodes: Vec<DeclaredNode>,
+    at: BTreeMap<String, (PathBuf, usize)>,
+    /// Declaration name -> its model nodes (several when the formula expands).
+    models: BTreeMap<String, Vec<String>>,
+    tests: Vec<String>,
+}
+
+struct DeclaredNode {
+    name: String,
+    kind: &'static str,
+    spec: NodeSpec,
+}
+
+impl Declared {
+    fn push(&mut self, layer: &Layer, offset: usize, kind: &'static str, spec: NodeSpec) {
+        self.at.insert(
+            spec.name.clone(),
+            (layer.file.clone(), line_of(&layer.text, offset)),
+        );
+        self.nodes.push(DeclaredNode {
+            name: spec.name.clone(),
+            kind,
+            spec,
+        });
+    }
+}
+
+fn declarations(layers: &[Layer]) -> Result<Declarations, LoadError> {
+    let mut d = Declarations::default();
+    for (name, (layer, v)) in merged(layers, |p| &p.sets) {
+        if v.get_ref().is_empty() {
+            return Err(layer.at(v.span().start, format!("set `{name}` is empty")));
+        }
+        d.sets.insert(name.to_string(), v.get_ref().clone());
+    }
+    for (name, (_, v)) in merged(layers, |p| &p.aliases) {
+        d.aliases.insert(name.to_string(), v.get_ref().clone());
+    }
+    for l in layers {
+        if let Some(x) = &l.parsed.xtset {
+            d.panel = x.get_ref().panel.clone();
+            d.time = x.get_ref().time.clone();
+        }
+    }
+    Ok(d)
+}
+
+/// A spec error at the line of the field it is about.
+fn spec_at(
+    layer: &Layer,
+    decl: &str,
+    kind: &str,
+    e: robocarb_spec::SpecError,
+    fields: &[(&str, Option<usize>)],
+    fallback: usize,
+) -> LoadError {
+    let offset = fields
+        .iter()
+        .find(|(w, _)| *w == e.what)
+        .and_then(|(_, o)| *o)
+        .unwrap_or(fallback);
+    layer.at(offset, format!("{kind} `{decl}`: {e}"))
+}
+
+/// The data node a declaration reads (the issue's default: `panel`).
+fn data_binding(data: &Option<Spanned<String>>) -> String {
+    data.as_ref()
+        .map_or_else(|| "panel".to_string(), |d| d.get_ref().clone())
+}
+
+struct Parts<'a> {
+    formula: &'a Spanned<String>,
+    estimator: Option<&'a Spanned<String>>,
+    vcov: Option<&'a Spanned<String>>,
+    sample: Option<&'a Spanned<String>>,
+    years: Option<&'a Spanned<String>>,
+    sample_name: Option<&'a str>,
+}
+
+fn resolve_parts(
+    layer: &Layer,
+    decl: &str,
+    kind: &str,
+    start: usize,
+    d: &Declarations,
+    p: &Parts<'_>,
+) -> Result<Vec<ResolvedModel>, LoadError> {
+    let text = ModelText {
+        formula: p.formula.get_ref(),
+        estimator: p.estimator.map(|s| s.get_ref().as_str()),
+        vcov: p.vcov.map(|s| s.get_ref().as_str()),
+        sample: p.sample.map(|s| s.get_ref().as_str()),
+        years: p.years.map(|s| s.get_ref().as_str()),
+        sample_name: p.sample_name,
+    };
+    d.resolve(&text).map_err(|e| {
+        let span = |s: Option<&Spanned<String>>| s.map(|s| s.span().start);
+        spec_at(
+            layer,
+            decl,
+            kind,
+            e,
+            &[
+                ("formula", Some(p.formula.span().start)),
+                ("estimator", span(p.estimator)),
+                ("vcov", span(p.vcov)),
+                ("sample", span(p.sample)),
+                ("years", span(p.years)),
+            ],
+            start,
+        )
+    })
+}
+
+fn models(layers: &[Layer], d: &Declarations, out: &mut Declared) -> Result<(), LoadError> {
+    for (name, (layer, m)) in merged(layers, |p| &p.models) {
+        let start = m.span().start;
+        if !valid_name(name) {
+            return Err(layer.at(
+                start,
+                format!("model name `{name}` may use only letters, digits, `_` and `-`"),
+            ));
+        }
+        let f = m.get_ref();
+        let parts = Parts {
+            formula: &f.formula,
+            estimator: f.estimator.as_ref(),
+            vcov: f.vcov.as_ref(),
+            sample: f.sample.as_ref(),
+            years: f.years.as_ref(),
+            sample_name: f.sample_name.as_deref(),
+        };
+        let resolved = resolve_parts(layer, name, "model", start, d, &parts)?;
+        let data = data_binding(&f.data);
+        let many = resolved.len() > 1;
+        let mut names = Vec::new();
+        for (k, r) in resolved.iter().enumerate() {
+            let node = if many {
+                format!("{name}-{}", k + 1)
+            } else {
+                name.to_string()
+            };
+            names.push(node.clone());
+            let spec = NodeSpec {
+                name: node,
+                op: Arc::new(&crate::ops::model::MODEL),
+                params: r.to_params(),
+                inputs: BTreeMap::from([("data".to_string(), Binding::Node(data.clone()))]),
+                publish: None,
+            };
+            out.push(layer, start, "model", spec);
+        }
+        out.models.insert(name.to_string(), names);
+    }
+    Ok(())
+}
+
+fn single(
+    layer: &Layer,
+    name: &str,
+    kind: &str,
+    start: usize,
+    mut v: Vec<ResolvedModel>,
+) -> Result<ResolvedModel, LoadError> {
+    if v.len() != 1 {
+        return Err(layer.at(
+            start,
+            format!(
+                "{kind} `{name}`: the formula must be one model (it expands to {})",
+                v.len()
+            ),
+        ));
+    }
+    Ok(v.remove(0))
+}
+
+fn tests(layers: &[Layer], d: &Declarations, out: &mut Declared) -> Result<(), LoadError> {
+    for (name, (layer, m)) in merged(layers, |p| &p.mediations) {
+        let start = m.span().start;
+        let f = m.get_ref();
+        let parts = Parts {
+            formula: &f.formula,
+            estimator: None,
+            vcov: f.vcov.as_ref(),
+            sample: f.sample.as_ref(),
+            years: f.years.as_ref(),
+            sample_name: None,
+        };
+        let r = single(
+            layer,
+            name,
+            "mediation",
+            start,
+            resolve_parts(layer, name, "mediation", start, d, &parts)?,
+        )?;
+        let mut params = r.to_params();
+        params.insert("mediator".into(), ParamValue::Str(f.mediator.clone()));
+        params.insert("bootstrap_reps".into(), ParamValue::Int(f.bootstrap_reps));
+        params.insert("seed".into(), ParamValue::Int(f.seed));
+        let data = data_binding(&f.data);
+        let spec = NodeSpec {
+            name: name.to_string(),
+            op: Arc::new(&crate::ops::model::MEDIATION),
+            params,
+            inputs: BTreeMap::from([("data".to_string(), Binding::Node(data))]),
+            publish: None,
+        };
+        out.tests.push(name.to_string());
+        out.push(layer, start, "mediation", spec);
+    }
+    for (name, (layer, m)) in merged(layers, |p| &p.group_differences) {
+        let start = m.span().start;
+        let f = m.get_ref();
+        let parts = Parts {
+            formula: &f.formula,
+            estimator: None,
+            vcov: f.vcov.as_ref(),
+            sample: f.sample.as_ref(),
+            years: f.years.as_ref(),
+            sample_name: None,
+        };
+        let r = single(
+            layer,
+            name,
+            "group difference",
+            start,
+            resolve_parts(layer, name, "group difference", start, d, &parts)?,
+        )?;
+        let coef = match &f.coef {
+            Some(c) => c.clone(),
+            None => r.spec.formula.regressors.first().cloned().ok_or_else(|| {
+                layer.at(
+                    start,
+                    format!("group difference `{name}`: the formula has no regressor to compare"),
+                )
+            })?,
+        };
+        let mut params = r.to_params();
+        params.insert("by".into(), ParamValue::Str(f.by.clone()));
+        params.insert("coef".into(), ParamValue::Str(coef));
+        params.insert("permutations".into(), ParamValue::Int(f.permutations));
+        params.insert("seed".into(), ParamValue::Int(f.seed));
+        let data = data_binding(&f.data);
+        let spec = NodeSpec {
+            name: name.to_string(),
+            op: Arc::new(&crate::ops::model::GROUP_DIFFERENCE),
+            params,
+            inputs: BTreeMap::from([("data".to_string(), Binding::Node(data))]),
+            publish: None,
+        };
+        out.tests.push(name.to_string());
+        out.push(layer, start, "group difference", spec);
+    }
+    Ok(())
+}
+
+fn tables(
+    layers: &[Layer],
+    d: &Declarations,
+    all_names: &BTreeMap<String, &str>,
+    out: &mut Declared,
+) -> Result<(), LoadError> {
+    let mut made = Vec::new();
+    for (name, (layer, t)) in merged(layers, |p| &p.tables) {
+        let start = t.span().start;
+        if !valid_name(name) {
+            return Err(layer.at(
+                start,
+                format!("table name `{name}` may use only letters, digits, `_` and `-`"),
+            ));
+        }
+        if let Some(kind) = all_names.get(name) {
+            return Err(layer.at(
+                start,
+                format!("`{name}` is declared both as a {kind} and as a table"),
+            ));
+        }
+        let f = t.get_ref();
+        let mut columns = Vec::new();
+        for c in &f.columns {
+            let cf = c.get_ref();
+            let at = c.span().start;
+            let Some(models) = out.models.get(&cf.model) else {
+                let known: Vec<&str> = out.models.keys().map(String::as_str).collect();
+                let near = robocarb_spec::closest(&cf.model, known.iter().copied(), 3);
+                return Err(layer.at(
+                    at,
+                    format!(
+                        "table `{name}`: column names unknown model `{}`{}",
+                        cf.model,
+                        if near.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; closest: {}", near.join(", "))
+                        }
+                    ),
+                ));
+            };
+            let first_stage = match cf.stage.as_deref() {
+                None | Some("second") => None,
+                Some("first") => Some(0),
+                Some(other) => {
+                    return Err(layer.at(
+                        at,
+                        format!(
+                    "table `{name}`: stage must be \"first\" or \"second\", not \"{other}\""
+                ),
+                    ))
+                }
+            };
+            if let Some(tname) = &cf.tests {
+                if !out.tests.contains(tname) {
+                    return Err(layer.at(at, format!(
+                        "table `{name}`: `tests` names `{tname}`, which is no mediation or group difference"
+                    )));
+                }
+            }
+            for m in models {
+                columns.push(TableColumn {
+                    label: String::new(),
+                    model: m.clone(),
+                    first_stage,
+                    tests: cf.tests.clone(),
+                });
+            }
+            if let (Some(l), 1) = (&cf.label, models.len()) {
+                if let Some(last) = columns.last_mut() {
+                    last.label = l.clone();
+                }
+            }
+        }
+        for (i, c) in columns.iter_mut().enumerate() {
+            if c.label.is_empty() {
+                c.label = format!("({})", i + 1);
+            }
+        }
+        let mut rows = Vec::new();
+        for r in &f.rows {
+            match d.sets.get(r) {
+                Some(members) => rows.extend(members.iter().cloned()),
+                None => rows.push(r.clone()),
+            }
+        }
+        let spec = TableSpec {
+            title: f.title.clone(),
+            columns,
+            rows,
+            notes: f.notes.clone(),
+            controls: f.controls.clone(),
+            paper: f.paper.clone(),
+        };
+        let inputs = spec
+            .inputs()
+            .into_iter()
+            .map(|n| (n.clone(), Binding::Node(n)))
+            .collect();
+        let node = NodeSpec {
+            name: name.to_string(),
+            op: Arc::new(TableOp::new(&spec)),
+            params: spec.to_params(),
+            inputs,
+            publish: f.publish.clone(),
+        };
+        made.push((layer, start, node));
+    }
+    for (layer, start, node) in made {
+        out.push(layer, start, "table", node);
+    }
+    Ok(())
 }
 
 fn same_extension(a: &Path, b: &Path) -> bool {

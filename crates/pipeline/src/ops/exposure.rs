@@ -1,7 +1,7 @@
 //! `exposure` (ROBOT and ROBOT_R by the three-step shift-share) and `table1` (robot stock by
 //! industry group for 2006, 2011, 2012 and 2019).
 
-use super::tables::render_outputs;
+use super::table::render_outputs;
 use super::{frame_in, op_err, table_in, FnOp, NODE};
 use robocarb_dag::{OpError, Outputs, TaskContext};
 use robocarb_exposure::{

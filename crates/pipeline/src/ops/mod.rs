@@ -3,13 +3,11 @@
 
 pub mod dea;
 pub mod exposure;
-pub mod gls;
-pub mod heterogeneity;
 pub mod ingest;
-pub mod iv;
-pub mod mediation;
+pub mod model;
 pub mod panel;
 pub mod report;
+pub mod table;
 pub mod tables;
 
 use crate::fingerprint::fingerprint;
