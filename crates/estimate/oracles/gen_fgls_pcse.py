@@ -7,6 +7,9 @@ Writes golden JSON files under ../tests/golden/ that the Rust tests read, so CI 
                                    without "American Steel": 10 firms x 20 years)
   fgls_synthetic_panel.json        seeded unbalanced panel, 30 panels x 14 periods, no interior gaps
   pcse_synthetic_gap_panel.json    the same panel with a few interior rows removed (gaps)
+  pcse_grunfeld_unbalanced_data.json  Grunfeld with a late start, an early end and a gap
+  gls_small_gap_panel.json         seeded 8 panels x 14 periods, different lengths and gaps
+                                   (fewer panels than periods: pairwise Sigma can be PSD)
   fgls_results.json                xtgls cases
   pcse_results.json                xtpcse cases
 
@@ -18,7 +21,9 @@ GLS with a given Omega) it is used as a second check and must agree to 1e-9.
 Conventions (from Stata's xtgls.ado 2.7.2 and xtpcse.ado 6.7.0):
   rho_i (rhotype regress) = sum_t e_t e_{t-1} / sum_t e_{t-1}^2 over pairs of consecutive periods.
   xtgls:  common rho = sum_i T_i rho_i / sum_i T_i (weights = panel sizes), no clipping;
-          no gaps allowed; Prais-Winsten; sigma_i^2 = e*_i'e*_i / T_i from the OLS residuals of the
+          no gaps allowed under AR(1) unless `force`, which takes the previous observation of
+          the panel as the lag whatever the gap (Stata: "lags based on the data ordered by the
+          time variable"); Prais-Winsten; sigma_i^2 = e*_i'e*_i / T_i from the OLS residuals of the
           transformed data; b = (X*'W X*)^-1 X*'W y*, V = (X*'W X*)^-1; igls re-estimates sigma
           (rho stays fixed) until max|b - b_old| / (|b_old| + 1) <= tol.
   xtpcse: common rho = sum_i n_i rho_i / sum_i n_i, n_i = number of lag pairs (+1 with np1), each
@@ -72,11 +77,11 @@ def grunfeld():
     }
 
 
-def synthetic():
-    """30 panels x 14 periods (2006..2019), unbalanced by late starts / early ends, AR(1) errors
+def synthetic(n_panels=30, seed=SEED):
+    """n_panels x 14 periods (2006..2019), unbalanced by late starts / early ends, AR(1) errors
     with panel-specific variances, two regressors, city and year effects."""
-    rng = np.random.default_rng(SEED)
-    n_panels, years = 30, np.arange(2006, 2020)
+    rng = np.random.default_rng(seed)
+    years = np.arange(2006, 2020)
     rows = []
     for p in range(n_panels):
         first = 0 if p % 3 else int(rng.integers(0, 3))
@@ -95,7 +100,7 @@ def synthetic():
     rows.sort(key=lambda r: (r[0], r[1]))
     cols = list(zip(*rows))
     return {
-        "source": f"numpy default_rng({SEED}), see gen_fgls_pcse.py synthetic()",
+        "source": f"numpy default_rng({seed}), see gen_fgls_pcse.py synthetic({n_panels})",
         "panel": list(cols[0]),
         "time": list(cols[1]),
         "y": list(cols[2]),
@@ -116,6 +121,12 @@ def design_grunfeld(d):
     X = np.column_stack([d["mvalue"], d["kstock"], np.ones(len(d["invest"]))])
     return (np.array(d["invest"]), X, ["mvalue", "kstock", "_cons"],
             np.array(d["company"]), np.array(d["year"]))
+
+
+def design_pooled(d):
+    """x1, x2 and the constant (no panel or year dummies)."""
+    X = np.column_stack([d["x1"], d["x2"], np.ones(len(d["y"]))])
+    return np.array(d["y"]), X, ["x1", "x2", "_cons"], np.array(d["panel"]), np.array(d["time"])
 
 
 def design_synthetic(d):
@@ -149,12 +160,13 @@ def panels_of(panel, time):
     return out
 
 
-def rho_regress(e, t):
-    """Stata rhotype(regress): sum e_t e_{t-1} / sum e_{t-1}^2 over consecutive-period pairs."""
+def rho_regress(e, t, force=False):
+    """Stata rhotype(regress): sum e_t e_{t-1} / sum e_{t-1}^2 over consecutive-period pairs
+    (with xtgls `force`: over every pair of successive observations of the panel)."""
     num = den = 0.0
     pairs = 0
     for a in range(1, len(e)):
-        if t[a] - t[a - 1] == 1:
+        if force or t[a] - t[a - 1] == 1:
             num += e[a] * e[a - 1]
             den += e[a - 1] ** 2
             pairs += 1
@@ -163,13 +175,14 @@ def rho_regress(e, t):
     return num / den, pairs
 
 
-def pw_matrix(t, rho):
+def pw_matrix(t, rho, force=False):
     """Explicit Prais-Winsten matrix of one panel; an observation without a predecessor at
-    t - 1 (the first one, or the one after a gap) is scaled by sqrt(1 - rho^2)."""
+    t - 1 (the first one, or the one after a gap) is scaled by sqrt(1 - rho^2). With xtgls
+    `force` the previous observation of the panel is the predecessor, whatever the gap."""
     n = len(t)
     P = np.zeros((n, n))
     for a in range(n):
-        if a > 0 and t[a] - t[a - 1] == 1:
+        if a > 0 and (force or t[a] - t[a - 1] == 1):
             P[a, a] = 1.0
             P[a, a - 1] = -rho
         else:
@@ -177,10 +190,10 @@ def pw_matrix(t, rho):
     return P
 
 
-def block_diag_pw(groups, time, rhos, n):
+def block_diag_pw(groups, time, rhos, n, force=False):
     P = np.zeros((n, n))
     for p, rs in groups.items():
-        P[np.ix_(rs, rs)] = pw_matrix(time[rs], rhos[p])
+        P[np.ix_(rs, rs)] = pw_matrix(time[rs], rhos[p], force)
     return P
 
 
@@ -263,13 +276,19 @@ class RhoOutOfRange(Exception):
     pass
 
 
+class TimeGap(Exception):
+    """xtgls under AR(1) without `force` refuses panels with gaps ("not regularly spaced")."""
+
+
 def xtgls(y, X, names, panel, time, panels="hetero", corr="independent", igls=False,
-          clip=False, tol=1e-7, maxiter=300, check_statsmodels=True):
+          clip=False, tol=1e-7, maxiter=300, check_statsmodels=True, force=False):
     n, k = X.shape
     groups = panels_of(panel, time)
     ids = sorted(groups)
     out = {"options": {"panels": panels, "corr": corr, "igls": igls, "clip_rho": clip,
                        "tol": tol}}
+    if force:
+        out["options"]["force"] = True
     ys, Xs = y.copy(), X.copy()
     rho_out = None
     rho_use = {}
@@ -278,7 +297,9 @@ def xtgls(y, X, names, panel, time, panels="hetero", corr="independent", igls=Fa
         rhos = {}
         for p in ids:
             rs = groups[p]
-            r, _pairs = rho_regress(e0[rs], time[rs])
+            if not force and any(b - a != 1 for a, b in zip(time[rs], time[rs][1:])):
+                raise TimeGap()
+            r, _pairs = rho_regress(e0[rs], time[rs], force)
             if r is None:
                 raise ValueError("rho_i not computable")
             if clip:
@@ -296,7 +317,7 @@ def xtgls(y, X, names, panel, time, panels="hetero", corr="independent", igls=Fa
         if any(abs(r) > 1.0 for r in rho_use.values()):
             # Stata would silently drop the first observation of such panels (sqrt of a negative)
             raise RhoOutOfRange()
-        P = block_diag_pw(groups, time, rho_use, n)
+        P = block_diag_pw(groups, time, rho_use, n, force)
         ys, Xs = P @ y, P @ X
     # first stage on (possibly transformed) data: OLS residuals give Sigma
     b, e, _ = ols(ys, Xs)
@@ -450,6 +471,11 @@ def main():
     # interior gaps: a panel that keeps its first and last period but loses one in between
     gap_rows = {(syn["panel"][0], 2010), (syn["panel"][40], 2015)}
     syn_gap = with_gaps(syn, gap_rows)
+    # Fewer panels than periods (a pairwise Sigma can be positive definite), with panel and year
+    # dummies, panels of different lengths and gaps inside two panels.
+    small = synthetic(8, SEED + 1)
+    small_gap = with_gaps(small, {(small["panel"][0], 2011), (small["panel"][0], 2012),
+                                  (small["panel"][-1], 2016)})
 
     versions = {"python": sys.version.split()[0], "numpy": np.__version__,
                 "scipy": scipy.__version__, "statsmodels": statsmodels.__version__}
@@ -462,6 +488,8 @@ def main():
     g_unb = with_gaps(g, {(3, 1935), (3, 1936), (3, 1937), (7, 1953), (7, 1954), (9, 1945)},
                       "company", "year")
     yu, Xu, nu, pu, tu = design_grunfeld(g_unb)
+    ysm, Xsm, nsm, psm, tsm = design_synthetic(small_gap)
+    spooled = design_pooled(small_gap)
 
     fgls_cases = {}
     for panels in ("iid", "hetero"):
@@ -487,6 +515,35 @@ def main():
                     "tol": 1e-7}}
     fgls_cases["gap_hetero_independent_twostep"] = {
         "data": "synthetic_gap", **xtgls(yq, Xq, nq, pq, tq, "hetero", "independent", False)}
+
+    # Unbalanced panels with gaps inside panels and panels of different lengths: xtgls `force`
+    # (lags = previous observation of the panel); without it AR(1) is refused.
+    for dname, (yy, XX, nn, pp, tt) in (("synthetic_gap", (yq, Xq, nq, pq, tq)),
+                                        ("grunfeld_unbalanced", (yu, Xu, nu, pu, tu)),
+                                        ("small_gap", (ysm, Xsm, nsm, psm, tsm)),
+                                        ("small_gap_pooled", spooled)):
+        for panels in ("iid", "hetero"):
+            for corr in ("independent", "ar1", "psar1"):
+                # 8 panels and 23 coefficients: iterated panel variances collapse, two-step only
+                for igls in ((False,) if dname.startswith("small") else (False, True)):
+                    tag = f"{dname}_{panels}_{corr}_{'igls' if igls else 'twostep'}"
+                    try:
+                        res = xtgls(yy, XX, nn, pp, tt, panels, corr, igls, force=True)
+                    except RhoOutOfRange:
+                        res = {"options": {"panels": panels, "corr": corr, "igls": igls,
+                                           "clip_rho": False, "tol": 1e-7, "force": True},
+                               "error": "rho_out_of_range"}
+                    fgls_cases[f"{tag}_force"] = {"data": dname, **res}
+                    if corr != "independent" and not igls:
+                        try:
+                            xtgls(yy, XX, nn, pp, tt, panels, corr, igls)
+                            sys.exit(f"{tag}: expected a time gap refusal")
+                        except TimeGap:
+                            pass
+                        fgls_cases[tag] = {
+                            "data": dname, "error": "time_gap",
+                            "options": {"panels": panels, "corr": corr, "igls": igls,
+                                        "clip_rho": False, "tol": 1e-7}}
 
     het = fgls_cases["grunfeld_hetero_independent_twostep"]
     check_printed(het["b"], [".1116328", ".1537718", "-21.44348"], "xtgls panels(hetero) b")
@@ -516,6 +573,24 @@ def main():
     for corr in ("independent", "ar1", "psar1"):
         for pairwise in (False, True):
             tag = "pairwise" if pairwise else "casewise"
+            try:
+                res = xtpcse(ys_, Xs_, ns_, ps_, ts_, corr, "correlated", pairwise)
+            except NotPsd:
+                res = {"options": {"corr": corr, "sigma": "correlated", "pairwise": pairwise,
+                                   "np1": False, "nmk": False},
+                       "error": "covariance_not_psd"}
+            pcse_cases[f"synthetic_{corr}_correlated_{tag}"] = {"data": "synthetic", **res}
+            # With panel dummies a pairwise Sigma makes V indefinite (refused, as the oracle's
+            # check_psd); without them it is positive definite here.
+            for dname, dd in (("small_gap", (ysm, Xsm, nsm, psm, tsm)),
+                              ("small_gap_pooled", spooled)):
+                try:
+                    res = xtpcse(*dd, corr, "correlated", pairwise)
+                except NotPsd:
+                    res = {"options": {"corr": corr, "sigma": "correlated",
+                                       "pairwise": pairwise, "np1": False, "nmk": False},
+                           "error": "covariance_not_psd"}
+                pcse_cases[f"{dname}_{corr}_correlated_{tag}"] = {"data": dname, **res}
             pcse_cases[f"grunfeld_unbalanced_{corr}_correlated_{tag}"] = \
                 {"data": "grunfeld_unbalanced",
                  **xtpcse(yu, Xu, nu, pu, tu, corr, "correlated", pairwise)}
@@ -541,6 +616,7 @@ def main():
     dump("fgls_synthetic_panel.json", syn)
     dump("pcse_synthetic_gap_panel.json", syn_gap)
     dump("pcse_grunfeld_unbalanced_data.json", g_unb)
+    dump("gls_small_gap_panel.json", small_gap)
     meta = {"generator": "crates/estimate/oracles/gen_fgls_pcse.py", "versions": versions,
             "design_synthetic": "x1, x2, panel dummies (base = smallest panel id), year dummies "
                                 "(base = first year), _cons last; grunfeld: mvalue, kstock, _cons"}

@@ -52,6 +52,12 @@ use faer::linalg::solvers::{DenseSolveCore, Llt, Solve};
 use faer::{Accum, Mat, MatRef, Par, Side};
 use serde::Serialize;
 
+pub use crate::panel_effects::UnitEffects;
+use crate::panel_effects::{
+    effects_of, prepare_absorbed, project_per_panel, with_panel_dummies, Coef, Effects,
+    PanelProjection,
+};
+
 /// Why an FGLS or PCSE estimation could not be carried out.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GlsError {
@@ -71,6 +77,10 @@ pub enum GlsError {
     TooFewObservations { n: usize, k: usize },
     #[error("regressor `{name}` is collinear with the regressors before it")]
     Collinear { name: String },
+    #[error(
+        "regressor `{name}` does not vary within panels: it is collinear with the absorbed panel effects"
+    )]
+    CollinearWithEffects { name: String },
     #[error("panel {panel} has a single observation; an AR(1) model needs at least two")]
     SingletonPanel { panel: u32 },
     #[error(
@@ -150,6 +160,12 @@ pub struct GlsOptions {
     pub tolerance: f64,
     /// `igls` iteration limit (Stata's default `maxiter` 300).
     pub max_iterations: usize,
+    /// Stata `force`: under AR(1), a panel with gaps in time is fitted as if its observations were
+    /// consecutive (the lag of an observation is the previous observation of its panel, whatever
+    /// the time between them), instead of refusing it with [`GlsError::TimeGap`].
+    pub force: bool,
+    /// Unit (panel) fixed effects: in `x`, as dummies added here, or absorbed.
+    pub unit_effects: UnitEffects,
 }
 
 impl Default for GlsOptions {
@@ -162,6 +178,8 @@ impl Default for GlsOptions {
             nmk: false,
             tolerance: 1e-7,
             max_iterations: 300,
+            force: false,
+            unit_effects: UnitEffects::InDesign,
         }
     }
 }
@@ -220,13 +238,40 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
             "tolerance must be positive and max_iterations at least 1".into(),
         ));
     }
-    let prep = Prepared::new(data)?;
+    let (mut prep, effects) = match opts.unit_effects {
+        UnitEffects::InDesign => (Prepared::new(data)?, None),
+        UnitEffects::Dummies { at } => {
+            let (x, names) = with_panel_dummies(data, at)?;
+            let expanded = PanelRegression {
+                x: x.as_ref(),
+                names: &names,
+                ..*data
+            };
+            let plain = GlsOptions {
+                unit_effects: UnitEffects::InDesign,
+                ..*opts
+            };
+            let mut r = xtgls(&expanded, &plain)?;
+            r.options = *opts;
+            return Ok(r);
+        }
+        UnitEffects::Absorbed { at } => {
+            let (prep, effects) = prepare_absorbed(data, at)?;
+            (prep, Some(effects))
+        }
+    };
+    if opts.force {
+        prep.lag_previous_observation();
+    }
     let (n, k, m) = (prep.n, prep.k, prep.n_panels());
+    // Coefficients of the model as estimated (the dummy form's with absorbed effects).
+    let k_model = if effects.is_some() { k + m } else { k };
     let mut ys = prep.y.clone();
-    // The design is copied only when AR(1) transforms it (it can be large: Table 6 at county
-    // scale has thousands of dummy columns).
+    // The design is copied only when AR(1) transforms it or the effects are absorbed (it can be
+    // large: Table 6 in the dummy form at county scale has thousands of columns).
     let mut transformed: Option<Mat<f64>> = None;
     let mut rho_out = Vec::new();
+    let mut rho_used: Option<Vec<f64>> = None;
 
     if opts.corr != AutoCorr::Independent {
         for p in 0..m {
@@ -243,8 +288,7 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
                 });
             }
         }
-        let b0 = ols_with_gram(prep.x.as_ref(), &prep.y, &prep.names, &prep.gram_x)?.b;
-        let e0 = residuals(prep.x.as_ref(), &prep.y, &b0);
+        let e0 = first_ols_residuals(&prep, effects.is_some())?;
         let mut rho_panel = Vec::with_capacity(m);
         for p in 0..m {
             let (lo, hi) = prep.panel_range(p);
@@ -269,16 +313,32 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
             rho_panel
         };
         transformed = Some(prep.ar1_transform(&mut ys, &rho_use, opts.corr)?);
+        rho_used = Some(rho_use);
     }
+    let projection = match effects {
+        None => None,
+        Some(_) => {
+            let (x, proj) =
+                absorb_effects(&prep, transformed.take(), &mut ys, rho_used.as_deref())?;
+            transformed = Some(x);
+            Some(proj)
+        }
+    };
     let xs: &Mat<f64> = transformed.as_ref().unwrap_or(&prep.x);
 
     // Step 2: OLS on the (transformed) data gives the residuals for the variances.
-    let first = prep.ols_of(transformed.as_ref(), &ys)?;
+    let first = prep.ols_of(transformed.as_ref(), &ys).map_err(|e| {
+        if effects.is_some() {
+            with_effects(e)
+        } else {
+            e
+        }
+    })?;
     let mut e = residuals(xs.as_ref(), &ys, &first.b);
     let y_scale = mean_square(&ys);
     let mut b_old: Option<Vec<f64>> = None;
     let mut iterations = 0;
-    let (b, xtwx, sigma2) = loop {
+    let (b, xtwx, sigma2, w) = loop {
         let sigma2 = match opts.panels {
             GlsPanels::Iid => vec![mean_square(&e)],
             GlsPanels::Hetero => (0..m)
@@ -303,11 +363,11 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
         let fit = wls(xs.as_ref(), &ys, &w, &prep.names)?;
         iterations += 1;
         if !opts.igls {
-            break (fit.b, fit.gram, sigma2);
+            break (fit.b, fit.gram, sigma2, w);
         }
         if let Some(old) = &b_old {
             if max_rel_diff(&fit.b, old) <= opts.tolerance {
-                break (fit.b, fit.gram, sigma2);
+                break (fit.b, fit.gram, sigma2, w);
             }
         }
         if iterations >= opts.max_iterations {
@@ -319,13 +379,12 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
 
     let mut v = xtwx.llt.inverse();
     symmetrize(&mut v);
-    if opts.nmk {
-        scale_checked(&mut v, n, k)?;
-    }
+    // Without AR(1) the (projected) design is the untransformed one, so these are the residuals
+    // of the model in its original scale.
     let log_likelihood = (opts.corr == AutoCorr::Independent
         && (opts.igls || opts.panels == GlsPanels::Iid))
         .then(|| {
-            let eh = residuals(prep.x.as_ref(), &prep.y, &b);
+            let eh = residuals(xs.as_ref(), &ys, &b);
             let s2 = |r: usize| match opts.panels {
                 GlsPanels::Iid => sigma2[0],
                 GlsPanels::Hetero => sigma2[prep.row_panel[r]],
@@ -335,17 +394,32 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
             });
             -0.5 * (n as f64 * (2.0 * std::f64::consts::PI).ln() + lndet + quad)
         });
-    let inf = Inference::new(&b, v.as_ref(), prep.constant, true)?;
+    let (names, b, constant, inf) = match (&effects, &projection) {
+        (Some(eff), Some(proj)) => {
+            let e = residuals(xs.as_ref(), &ys, &b);
+            let fit = absorbed_fgls_inference(
+                &prep, eff, proj, &b, v, &e, &ys, &w, n, k_model, opts.nmk,
+            )?;
+            (eff.names.clone(), fit.0, eff.constant, fit.1)
+        }
+        _ => {
+            if opts.nmk {
+                scale_checked(&mut v, n, k_model)?;
+            }
+            let inf = Inference::new(&b, v.as_ref(), prep.constant, true)?;
+            (prep.names.clone(), b, prep.constant, inf)
+        }
+    };
     Ok(GlsResult {
         options: *opts,
-        names: prep.names.clone(),
+        names,
         collinear_dropped: prep.collinear_dropped.clone(),
         b,
         se: inf.se,
         z: inf.z,
         p: inf.p,
         vcov: inf.vcov,
-        constant: prep.constant,
+        constant,
         wald_chi2: inf.wald_chi2,
         wald_df: inf.wald_df,
         wald_p: inf.wald_p,
@@ -358,6 +432,128 @@ pub fn xtgls(data: &PanelRegression<'_>, opts: &GlsOptions) -> Result<GlsResult,
         iterations,
         log_likelihood,
     })
+}
+
+/// Residuals of the first OLS (on the untransformed data, for the AR coefficients); with
+/// absorbed effects that of the within-transformed data, which has the same residuals.
+pub(crate) fn first_ols_residuals(prep: &Prepared, absorbed: bool) -> Result<Vec<f64>, GlsError> {
+    if !absorbed {
+        let b0 = ols_with_gram(prep.x.as_ref(), &prep.y, &prep.names, &prep.gram_x)?.b;
+        return Ok(residuals(prep.x.as_ref(), &prep.y, &b0));
+    }
+    let mut y = prep.y.clone();
+    let mut x = prep.x.clone();
+    project_per_panel(prep, vec![1.0; prep.n], &mut y, &mut x)?;
+    let b0 = ols(x.as_ref(), &y, &prep.names).map_err(with_effects)?.b;
+    Ok(residuals(x.as_ref(), &y, &b0))
+}
+
+/// A collinearity found in the projected design is one with the panel effects.
+pub(crate) fn with_effects(e: GlsError) -> GlsError {
+    match e {
+        GlsError::Collinear { name } => GlsError::CollinearWithEffects { name },
+        other => other,
+    }
+}
+
+/// The design (transformed, or the prepared one) and `y` (in place) with the panel effects
+/// projected out: per panel on the transformed column of ones (on ones without AR(1)).
+pub(crate) fn absorb_effects(
+    prep: &Prepared,
+    transformed: Option<Mat<f64>>,
+    y: &mut [f64],
+    rho: Option<&[f64]>,
+) -> Result<(Mat<f64>, PanelProjection), GlsError> {
+    let mut c = vec![1.0; prep.n];
+    if let Some(r) = rho {
+        prep.prais_winsten_column(&mut c, r);
+    }
+    let mut x = transformed.unwrap_or_else(|| prep.x.clone());
+    let proj = project_per_panel(prep, c, y, &mut x)?;
+    // A column that vanished is collinear with the effects: name it, as the dummy form's
+    // Cholesky would name the dummy.
+    for j in 0..x.ncols() {
+        let after = x.col(j).iter().map(|v| v * v).sum::<f64>();
+        if after.is_nan() || after <= 0.0 {
+            return Err(GlsError::CollinearWithEffects {
+                name: prep.names[j].clone(),
+            });
+        }
+    }
+    Ok((x, proj))
+}
+
+/// b, se and the Wald statistic of the columns of `x` for FGLS with absorbed effects, as the
+/// dummy form reports them: the constant is `alpha_1` with
+/// `Var = 1 / (w_1 s_1) + c_1'V c_1`, `Cov(alpha_1, b) = -V c_1`; the Wald statistic over all
+/// coefficients but the constant is `|W^1/2 (yhat* - c* g)|^2`, `yhat*` the fitted values of the
+/// transformed model and `g` the weighted projection coefficient of `yhat*` on `c*`.
+#[allow(clippy::too_many_arguments)]
+fn absorbed_fgls_inference(
+    prep: &Prepared,
+    eff: &Effects,
+    proj: &PanelProjection,
+    b_nc: &[f64],
+    v: Mat<f64>,
+    e: &[f64],
+    y_projected: &[f64],
+    w: &[f64],
+    n: usize,
+    k_model: usize,
+    nmk: bool,
+) -> Result<(Vec<f64>, Inference), GlsError> {
+    let k = b_nc.len();
+    let alpha = effects_of(proj, b_nc);
+    // Fitted values of the transformed model: y* - e*, y* = projected y + c* a_p.
+    let fitted: Vec<f64> = (0..n)
+        .map(|r| {
+            let p = prep.row_panel[r];
+            y_projected[r] + proj.c[r] * proj.coef_y[p] - e[r]
+        })
+        .collect();
+    let mut wald = if eff.constant.is_some() {
+        let (cw_f, cw_c) = (0..n).fold((0.0, 0.0), |(a, c), r| {
+            (
+                a + w[r] * proj.c[r] * fitted[r],
+                c + w[r] * proj.c[r] * proj.c[r],
+            )
+        });
+        let g = cw_f / cw_c;
+        (0..n)
+            .map(|r| w[r] * (fitted[r] - g * proj.c[r]).powi(2))
+            .sum::<f64>()
+    } else {
+        (0..n).map(|r| w[r] * fitted[r] * fitted[r]).sum::<f64>()
+    };
+    let wald_df = k_model - usize::from(eff.constant.is_some());
+    // The first panel's effect: its variance and covariances.
+    let c1: Vec<f64> = (0..k).map(|j| proj.coef_x[(0, j)]).collect();
+    let vc1 = crate::fgls::mat_vec(v.as_ref(), &c1);
+    let w1 = w[prep.panel_start[0]];
+    let var_alpha1 = 1.0 / (w1 * proj.s[0]) + crate::linalg::dot(&c1, &vc1);
+    let reported = eff.reported();
+    let value = |c: Coef| match c {
+        Coef::Slope(j) => b_nc[j],
+        Coef::Effect(p) => alpha[p],
+        Coef::Contrast(p) => alpha[p] - alpha[0],
+    };
+    let cov = |a: Coef, b: Coef| match (a, b) {
+        (Coef::Slope(i), Coef::Slope(j)) => v[(i, j)],
+        (Coef::Slope(i), _) | (_, Coef::Slope(i)) => -vc1[i],
+        _ => var_alpha1,
+    };
+    let b: Vec<f64> = reported.iter().map(|&c| value(c)).collect();
+    let mut vr = Mat::from_fn(reported.len(), reported.len(), |i, j| {
+        cov(reported[i], reported[j])
+    });
+    if nmk {
+        scale_checked(&mut vr, n, k_model)?;
+        wald /= n as f64 / (n - k_model) as f64;
+    }
+    Ok((
+        b.clone(),
+        Inference::with_wald(&b, vr.as_ref(), wald, wald_df),
+    ))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -387,6 +583,8 @@ pub(crate) struct Prepared {
     pub collinear_dropped: Vec<String>,
     /// `X'X` of the kept columns, in sorted-row order (a sum, so row order does not matter).
     pub gram_x: Mat<f64>,
+    /// Index in the caller's `x` of each kept column.
+    pub kept_cols: Vec<usize>,
 }
 
 /// Tolerance of [`noncollinear_columns`]: a column is dropped when its squared residual on
@@ -548,7 +746,29 @@ impl Prepared {
             names,
             collinear_dropped,
             gram_x,
+            kept_cols,
         })
+    }
+
+    /// The same regression without kept column `j` (the constant, when the panel effects are
+    /// absorbed and take its place).
+    pub fn without_column(mut self, j: usize) -> Result<Self, GlsError> {
+        let k = self.k - 1;
+        if k == 0 {
+            return Err(GlsError::Empty);
+        }
+        let others: Vec<usize> = (0..self.k).filter(|&c| c != j).collect();
+        self.x = Mat::from_fn(self.n, k, |i, c| self.x[(i, others[c])]);
+        self.gram_x = Mat::from_fn(k, k, |a, b| self.gram_x[(others[a], others[b])]);
+        self.names.remove(j);
+        self.kept_cols.remove(j);
+        self.constant = match self.constant {
+            Some(c) if c == j => None,
+            Some(c) if c > j => Some(c - 1),
+            other => other,
+        };
+        self.k = k;
+        Ok(self)
     }
 
     pub fn n_panels(&self) -> usize {
@@ -561,6 +781,14 @@ impl Prepared {
 
     pub fn panel_len(&self, p: usize) -> usize {
         self.panel_start[p + 1] - self.panel_start[p]
+    }
+
+    /// Stata `xtgls, force`: every observation but the first of its panel takes the previous
+    /// observation of the panel as its lag, gaps in time notwithstanding.
+    pub fn lag_previous_observation(&mut self) {
+        for (i, pred) in self.has_pred.iter_mut().enumerate() {
+            *pred = i > 0 && self.row_panel[i] == self.row_panel[i - 1];
+        }
     }
 
     /// The Prais-Winsten transformed design for the AR coefficients `rho` (one per panel, each
@@ -595,23 +823,25 @@ impl Prepared {
     /// observed at time - 1 (the first one, or the one after a gap) is scaled by sqrt(1 - rho^2);
     /// the others become `z_t - rho z_{t-1}`.
     pub fn prais_winsten(&self, y: &mut [f64], x: &mut Mat<f64>, rho: &[f64]) {
-        let one = |v: &mut [f64]| {
-            for (p, &r) in rho.iter().enumerate() {
-                let (lo, hi) = self.panel_range(p);
-                let head = (1.0 - r * r).max(0.0).sqrt();
-                // Backwards, so that v[i - 1] is still untransformed when v[i] needs it.
-                for i in (lo..hi).rev() {
-                    if self.has_pred[i] {
-                        v[i] -= r * v[i - 1];
-                    } else {
-                        v[i] *= head;
-                    }
+        self.prais_winsten_column(y, rho);
+        for j in 0..x.ncols() {
+            self.prais_winsten_column(x.col_as_slice_mut(j), rho);
+        }
+    }
+
+    /// [`Prepared::prais_winsten`] of one column.
+    pub fn prais_winsten_column(&self, v: &mut [f64], rho: &[f64]) {
+        for (p, &r) in rho.iter().enumerate() {
+            let (lo, hi) = self.panel_range(p);
+            let head = (1.0 - r * r).max(0.0).sqrt();
+            // Backwards, so that v[i - 1] is still untransformed when v[i] needs it.
+            for i in (lo..hi).rev() {
+                if self.has_pred[i] {
+                    v[i] -= r * v[i - 1];
+                } else {
+                    v[i] *= head;
                 }
             }
-        };
-        one(y);
-        for j in 0..self.k {
-            one(x.col_as_slice_mut(j));
         }
     }
 }
@@ -895,30 +1125,25 @@ impl Inference {
     ) -> Result<Self, GlsError> {
         let k = b.len();
         let strict = !psd_by_construction;
-        let all: Vec<usize> = (0..k).collect();
         if factor.is_none() {
-            ordered_sweep(v, &all, strict).ok_or(GlsError::CovarianceNotPsd)?;
+            check_psd(v, strict)?;
         }
+        let slopes: Vec<usize> = (0..k).filter(|&j| Some(j) != constant).collect();
+        let cov = match factor {
+            Some(g) => WaldCov::Factor(g),
+            None => WaldCov::Dense { v, strict },
+        };
+        let (wald_chi2, wald_df) = wald_statistic(b, &slopes, cov)?;
+        Ok(Self::with_wald(b, v, wald_chi2, wald_df))
+    }
+
+    /// z tests from b and V, with a Wald statistic computed elsewhere (the absorbed panel
+    /// effects: the statistic of the dummy form).
+    pub fn with_wald(b: &[f64], v: MatRef<'_, f64>, wald_chi2: f64, wald_df: usize) -> Self {
+        let k = b.len();
         let se: Vec<f64> = (0..k).map(|j| v[(j, j)].sqrt()).collect();
         let z: Vec<f64> = b.iter().zip(&se).map(|(b, s)| b / s).collect();
         let p = z.iter().map(|z| two_sided_normal_p(*z)).collect();
-        let slopes: Vec<usize> = (0..k).filter(|&j| Some(j) != constant).collect();
-        let (kept, lower) = match factor {
-            Some(g) => ordered_sweep_columns(g, &slopes),
-            None => ordered_sweep(v, &slopes, strict).ok_or(GlsError::CovarianceNotPsd)?,
-        };
-        // W = b_K' V_KK^-1 b_K = |L^-1 b_K|² with L the sweep's Cholesky factor of V_KK (the
-        // same factor that decided K, so the two cannot disagree).
-        let (wald_chi2, wald_df) = if kept.is_empty() {
-            (f64::NAN, 0)
-        } else {
-            let mut z: Vec<f64> = Vec::with_capacity(kept.len());
-            for (a, &j) in kept.iter().enumerate() {
-                let s: f64 = (0..a).map(|c| lower[a][c] * z[c]).sum();
-                z.push((b[j] - s) / lower[a][a]);
-            }
-            (z.iter().map(|v| v * v).sum(), kept.len())
-        };
         let wald_p = if wald_df > 0 {
             chi2_sf(wald_chi2, wald_df as f64)
         } else {
@@ -927,7 +1152,7 @@ impl Inference {
         let vcov = (0..k)
             .map(|i| (0..k).map(|j| v[(i, j)]).collect())
             .collect();
-        Ok(Self {
+        Self {
             se,
             z,
             p,
@@ -935,8 +1160,51 @@ impl Inference {
             wald_chi2,
             wald_df,
             wald_p,
-        })
+        }
     }
+}
+
+/// What the Wald test's in-order sweep runs on.
+pub(crate) enum WaldCov<'a> {
+    /// V itself; `strict`: a clearly negative pivot is an error (V not PSD by construction).
+    Dense { v: MatRef<'a, f64>, strict: bool },
+    /// A factor `G` with `V = G'G`.
+    Factor(MatRef<'a, f64>),
+}
+
+/// Refuses a V that is clearly indefinite when `strict` (the in-order sweep over all
+/// coefficients).
+pub(crate) fn check_psd(v: MatRef<'_, f64>, strict: bool) -> Result<(), GlsError> {
+    let all: Vec<usize> = (0..v.ncols()).collect();
+    ordered_sweep(v, &all, strict)
+        .map(|_| ())
+        .ok_or(GlsError::CovarianceNotPsd)
+}
+
+/// The Wald statistic `b_K' V_KK^-1 b_K` over the coefficients `idx` kept by the in-order sweep,
+/// and its df (the number kept).
+pub(crate) fn wald_statistic(
+    b: &[f64],
+    idx: &[usize],
+    cov: WaldCov<'_>,
+) -> Result<(f64, usize), GlsError> {
+    let (kept, lower) = match cov {
+        WaldCov::Factor(g) => ordered_sweep_columns(g, idx),
+        WaldCov::Dense { v, strict } => {
+            ordered_sweep(v, idx, strict).ok_or(GlsError::CovarianceNotPsd)?
+        }
+    };
+    // W = b_K' V_KK^-1 b_K = |L^-1 b_K|² with L the sweep's Cholesky factor of V_KK (the
+    // same factor that decided K, so the two cannot disagree).
+    if kept.is_empty() {
+        return Ok((f64::NAN, 0));
+    }
+    let mut z: Vec<f64> = Vec::with_capacity(kept.len());
+    for (a, &j) in kept.iter().enumerate() {
+        let s: f64 = (0..a).map(|c| lower[a][c] * z[c]).sum();
+        z.push((b[j] - s) / lower[a][a]);
+    }
+    Ok((z.iter().map(|v| v * v).sum(), kept.len()))
 }
 
 /// In-order sweep of the submatrix `V[idx, idx]`: keeps index j when its variance left after the

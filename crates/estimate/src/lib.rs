@@ -3,7 +3,9 @@
 //! one- and two-way cluster VCEs (reghdfe small-sample conventions), first-stage and
 //! weak-instrument diagnostics, Baron-Kenny mediation with Sobel-type tests and a
 //! cluster bootstrap, and between-group coefficient tests (bdiff permutation, Chow).
-//! FGLS (`fgls`) and panel-corrected SEs (`pcse`) live in their own modules.
+//! FGLS (`fgls`) and panel-corrected SEs (`pcse`) live in their own modules; their unit
+//! fixed effects are explicit dummies or absorbed, with identical results
+//! ([`panel_effects::UnitEffects`]).
 //!
 //! Entry points: [`ols_fe`] ([`Design`]), [`iv_fe`] ([`IvDesign`]), [`mediation`]
 //! ([`MediationInput`]), [`group_difference`] ([`GroupDiffInput`]); the variance estimator
@@ -48,6 +50,7 @@ mod linalg;
 mod linear;
 pub mod mediation;
 mod ols;
+pub mod panel_effects;
 pub mod pcse;
 pub mod resample;
 pub mod stock_yogo;

@@ -14,7 +14,7 @@
 //!    (panel, period) cells and
 //!    - correlated panels (default): `Sigma_ij = sum_t e_it e_jt / T_ij`; casewise (default):
 //!      t runs over the periods observed for every panel; pairwise: over the periods common to i
-//!      and j (0 when there are none);
+//!      and j (0 when there are none; on a balanced panel pairwise is casewise);
 //!    - `hetonly`: `Sigma = diag(e_i'e_i / T_i)`;
 //!    - `independent`: `Sigma = (e'e / N) I`.
 //!
@@ -30,14 +30,19 @@
 //! pair of periods), pairwise as `sum_t X_t' Sigma_t X_t` per period.
 
 use faer::linalg::solvers::DenseSolveCore;
-use faer::{Accum, Mat, Par};
+use faer::{Accum, Mat, MatRef, Par};
 use serde::Serialize;
 
 use crate::fgls::{
-    gram, lag_rho, mean_square, ols_with_gram, residuals, scale_checked, scale_rows, symmetrize,
-    Inference, Prepared, PERFECT_FIT_TOL,
+    absorb_effects, check_psd, first_ols_residuals, gram, lag_rho, mean_square, residuals,
+    scale_checked, scale_rows, symmetrize, wald_statistic, with_effects, Inference, Prepared,
+    WaldCov, PERFECT_FIT_TOL,
 };
-pub use crate::fgls::{AutoCorr, GlsError, PanelRegression};
+pub use crate::fgls::{AutoCorr, GlsError, PanelRegression, UnitEffects};
+use crate::panel_effects::{
+    coef_value, effects_of, factor_column, mul, prepare_absorbed, with_panel_dummies, Coef,
+    EffectCovariance, Effects, PanelProjection,
+};
 
 /// Errors of [`xtpcse`] are those of FGLS.
 pub type PcseError = GlsError;
@@ -68,6 +73,8 @@ pub struct PcseOptions {
     pub clip_rho: bool,
     /// Scale V by N / (N - k) (Stata `nmk`).
     pub nmk: bool,
+    /// Unit (panel) fixed effects: in `x`, as dummies added here, or absorbed.
+    pub unit_effects: UnitEffects,
 }
 
 impl Default for PcseOptions {
@@ -79,6 +86,7 @@ impl Default for PcseOptions {
             np1: false,
             clip_rho: true,
             nmk: false,
+            unit_effects: UnitEffects::InDesign,
         }
     }
 }
@@ -121,16 +129,39 @@ pub struct PcseResult {
 /// Linear regression with panel-corrected standard errors, as Stata
 /// `xtpcse depvar indepvars, [correlation(..) hetonly|independent casewise|pairwise np1 nmk]`.
 pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResult, PcseError> {
-    let prep = Prepared::new(data)?;
+    let (prep, effects) = match opts.unit_effects {
+        UnitEffects::InDesign => (Prepared::new(data)?, None),
+        UnitEffects::Dummies { at } => {
+            let (x, names) = with_panel_dummies(data, at)?;
+            let expanded = PanelRegression {
+                x: x.as_ref(),
+                names: &names,
+                ..*data
+            };
+            let plain = PcseOptions {
+                unit_effects: UnitEffects::InDesign,
+                ..*opts
+            };
+            let mut r = xtpcse(&expanded, &plain)?;
+            r.options = *opts;
+            return Ok(r);
+        }
+        UnitEffects::Absorbed { at } => {
+            let (prep, effects) = prepare_absorbed(data, at)?;
+            (prep, Some(effects))
+        }
+    };
     let (n, k, m) = (prep.n, prep.k, prep.n_panels());
+    // Coefficients of the model as estimated (the dummy form's with absorbed effects).
+    let k_model = if effects.is_some() { k + m } else { k };
     let mut ys = prep.y.clone();
-    // The design is copied only when AR(1) transforms it.
+    // The design is copied only when AR(1) transforms it or the effects are absorbed.
     let mut transformed: Option<Mat<f64>> = None;
     let mut rho_out = Vec::new();
+    let mut rho_used: Option<Vec<f64>> = None;
 
     if opts.corr != AutoCorr::Independent {
-        let b0 = ols_with_gram(prep.x.as_ref(), &prep.y, &prep.names, &prep.gram_x)?.b;
-        let e0 = residuals(prep.x.as_ref(), &prep.y, &b0);
+        let e0 = first_ols_residuals(&prep, effects.is_some())?;
         let est: Vec<Option<(f64, usize)>> = (0..m)
             .map(|p| {
                 let (lo, hi) = prep.panel_range(p);
@@ -158,27 +189,51 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
             rho_out.clone()
         };
         transformed = Some(prep.ar1_transform(&mut ys, &rho_use, opts.corr)?);
+        rho_used = Some(rho_use);
     }
+    // The dependent variable of the model as estimated (before the effects are projected out):
+    // R2 and the perfect-fit check refer to it.
+    let (y_model, projection) = match effects {
+        None => (None, None),
+        Some(_) => {
+            let y_model = ys.clone();
+            let (x, proj) =
+                absorb_effects(&prep, transformed.take(), &mut ys, rho_used.as_deref())?;
+            transformed = Some(x);
+            (Some(y_model), Some(proj))
+        }
+    };
+    let y_fit: &[f64] = y_model.as_deref().unwrap_or(&ys);
     let xs: &Mat<f64> = transformed.as_ref().unwrap_or(&prep.x);
 
-    let fit = prep.ols_of(transformed.as_ref(), &ys)?;
+    let fit = prep.ols_of(transformed.as_ref(), &ys).map_err(|e| {
+        if effects.is_some() {
+            with_effects(e)
+        } else {
+            e
+        }
+    })?;
     let e = residuals(xs.as_ref(), &ys, &fit.b);
+    let balanced = (0..m).all(|p| prep.panel_len(p) == prep.n_periods);
+    // On a balanced panel every pair of panels shares every period: the pairwise Sigma is the
+    // casewise one, which is PSD by construction, so it takes the casewise route (same numbers,
+    // and the Wald rank decided on the factor rather than on V).
+    let pairwise = opts.pairwise && !balanced;
     let rss: f64 = e.iter().map(|v| v * v).sum();
     // A residual norm at rounding level of |y| is a perfect fit (Stata: rmse == 0).
-    if rss <= PERFECT_FIT_TOL * ys.iter().map(|v| v * v).sum::<f64>() {
+    if rss <= PERFECT_FIT_TOL * y_fit.iter().map(|v| v * v).sum::<f64>() {
         return Err(GlsError::PerfectFit);
     }
-    let tss = if prep.constant.is_some() {
-        let mean = ys.iter().sum::<f64>() / n as f64;
-        ys.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>()
+    let tss = if prep.constant.is_some() || effects.as_ref().is_some_and(|e| e.constant.is_some()) {
+        let mean = y_fit.iter().sum::<f64>() / n as f64;
+        y_fit.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>()
     } else {
-        ys.iter().map(|v| v * v).sum::<f64>()
+        y_fit.iter().map(|v| v * v).sum::<f64>()
     };
     let r2 = 1.0 - rss / tss;
 
-    // `h` (casewise Sigma only): the meat is h'h / |C|, so V = G'G with G = h A / sqrt(|C|).
-    let mut meat_root: Option<(Mat<f64>, f64)> = None;
-    let (meat, sigma2, n_sigma_periods) = match opts.sigma {
+    let grid = Grid::new(&prep, &e);
+    let (meat, sigma2, n_sigma_periods, sigma) = match opts.sigma {
         PcseSigma::Independent => {
             let s2 = rss / n as f64;
             let mut g = gram(xs.as_ref());
@@ -187,7 +242,7 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
                     g[(i, j)] *= s2;
                 }
             }
-            (g, vec![s2], None)
+            (g, vec![s2], None, SigmaUsed::Scalar(s2))
         }
         PcseSigma::HetOnly => {
             let s2: Vec<f64> = (0..m)
@@ -198,13 +253,13 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
                 .collect();
             let sd: Vec<f64> = (0..n).map(|i| s2[prep.row_panel[i]].sqrt()).collect();
             let xw = scale_rows(xs.as_ref(), &sd);
-            (gram(xw.as_ref()), s2, None)
+            (gram(xw.as_ref()), s2.clone(), None, SigmaUsed::Diagonal(s2))
         }
         PcseSigma::Correlated => {
-            let grid = Grid::new(&prep, &e);
-            if opts.pairwise {
-                let (meat, diag) = pairwise_meat(&prep, &grid, xs);
-                (meat, diag, None)
+            if pairwise {
+                let (meat, sigma) = pairwise_meat(&prep, &grid, xs);
+                let diag = (0..m).map(|p| sigma[(p, p)]).collect();
+                (meat, diag, None, SigmaUsed::Full(sigma))
             } else {
                 let common: Vec<usize> = (0..prep.n_periods)
                     .filter(|&t| (0..m).all(|p| grid.row[p * prep.n_periods + t].is_some()))
@@ -213,8 +268,8 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
                     return Err(GlsError::NoCommonPeriods);
                 }
                 let (meat, diag, h) = casewise_meat(&prep, &grid, xs, &common);
-                meat_root = Some((h, common.len() as f64));
-                (meat, diag, Some(common.len()))
+                let c = common.len();
+                (meat, diag, Some(c), SigmaUsed::Casewise { h, common })
             }
         }
     };
@@ -226,41 +281,72 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
     let mut v = Mat::<f64>::zeros(k, k);
     faer::linalg::matmul::matmul(v.as_mut(), Accum::Replace, &tmp, &a, 1.0, Par::Seq);
     symmetrize(&mut v);
+    let v_unscaled = effects.as_ref().map(|_| v.clone());
     if opts.nmk {
-        scale_checked(&mut v, n, k)?;
+        scale_checked(&mut v, n, k_model)?;
     }
-    let psd = !(opts.pairwise && opts.sigma == PcseSigma::Correlated);
-    let inf = match meat_root {
-        Some((h, c)) => {
+    // nmk scales V by N / (N - k), so a factor of V by its square root.
+    let nmk_root = if opts.nmk {
+        (n as f64 / (n - k_model) as f64).sqrt()
+    } else {
+        1.0
+    };
+    let psd = !(pairwise && opts.sigma == PcseSigma::Correlated);
+    // G = h A / sqrt(|C|) with V = G'G (casewise Sigma).
+    let factor = match &sigma {
+        SigmaUsed::Casewise { h, common } => {
             let mut g = Mat::<f64>::zeros(h.nrows(), k);
-            faer::linalg::matmul::matmul(g.as_mut(), Accum::Replace, &h, &a, 1.0, Par::Seq);
-            // nmk scales V by N / (N - k), so G by its square root.
-            let scale = if opts.nmk {
-                (n as f64 / (n - k) as f64).sqrt()
-            } else {
-                1.0
-            };
-            let s = scale / c.sqrt();
+            faer::linalg::matmul::matmul(g.as_mut(), Accum::Replace, h, &a, 1.0, Par::Seq);
+            let s = nmk_root / (common.len() as f64).sqrt();
             for j in 0..k {
                 for i in 0..g.nrows() {
                     g[(i, j)] *= s;
                 }
             }
-            Inference::with_factor(&fit.b, v.as_ref(), prep.constant, g.as_ref())?
+            Some(g)
         }
-        None => Inference::new(&fit.b, v.as_ref(), prep.constant, psd)?,
+        _ => None,
     };
-    let balanced = (0..m).all(|p| prep.panel_len(p) == prep.n_periods);
+    let (names, b, constant, inf) = match (&effects, &projection) {
+        (Some(eff), Some(proj)) => {
+            let absorbed = AbsorbedPcse {
+                prep: &prep,
+                eff,
+                proj,
+                grid: &grid,
+                xs,
+                b: &fit.b,
+                a: a.as_ref(),
+                v: v.as_ref(),
+                v_unscaled: v_unscaled.as_ref().unwrap_or(&v).as_ref(),
+                nmk_scale: nmk_root * nmk_root,
+            };
+            let (b, inf) = match (&sigma, &factor) {
+                (SigmaUsed::Casewise { common, .. }, Some(g)) => {
+                    absorbed.factored(g.as_ref(), common, nmk_root)?
+                }
+                _ => absorbed.dense(&sigma, psd)?,
+            };
+            (eff.names.clone(), b, eff.constant, inf)
+        }
+        _ => {
+            let inf = match &factor {
+                Some(g) => Inference::with_factor(&fit.b, v.as_ref(), prep.constant, g.as_ref())?,
+                None => Inference::new(&fit.b, v.as_ref(), prep.constant, psd)?,
+            };
+            (prep.names.clone(), fit.b, prep.constant, inf)
+        }
+    };
     Ok(PcseResult {
         options: *opts,
-        names: prep.names.clone(),
+        names,
         collinear_dropped: prep.collinear_dropped.clone(),
-        b: fit.b,
+        b,
         se: inf.se,
         z: inf.z,
         p: inf.p,
         vcov: inf.vcov,
-        constant: prep.constant,
+        constant,
         wald_chi2: inf.wald_chi2,
         wald_df: inf.wald_df,
         wald_p: inf.wald_p,
@@ -274,6 +360,228 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
         sigma2,
         n_sigma_periods,
     })
+}
+
+/// The contemporaneous covariance Sigma as estimated.
+enum SigmaUsed {
+    /// `s2 I` (Stata `independent`).
+    Scalar(f64),
+    /// `diag(s2_p)` (`hetonly`).
+    Diagonal(Vec<f64>),
+    /// Pairwise, M x M.
+    Full(Mat<f64>),
+    /// Casewise: `E_C'E_C / |C|`, kept as the rows `h` of the meat's factor and the periods C.
+    Casewise { h: Mat<f64>, common: Vec<usize> },
+}
+
+impl SigmaUsed {
+    fn entry(&self, p: usize, q: usize) -> f64 {
+        match self {
+            Self::Scalar(s2) => {
+                if p == q {
+                    *s2
+                } else {
+                    0.0
+                }
+            }
+            Self::Diagonal(s2) => {
+                if p == q {
+                    s2[p]
+                } else {
+                    0.0
+                }
+            }
+            Self::Full(s) => s[(p, q)],
+            // Not used: the casewise case works on the factor.
+            Self::Casewise { .. } => f64::NAN,
+        }
+    }
+
+    fn is_diagonal(&self) -> bool {
+        matches!(self, Self::Scalar(_) | Self::Diagonal(_))
+    }
+}
+
+/// PCSE with absorbed panel effects: the columns of `x` and the Wald statistic as the dummy
+/// form reports them (see [`crate::panel_effects`]). With `psi_b = A X~'` the map from the
+/// (transformed) disturbances to `b`, that to the effects is
+/// `psi_alpha = S^-1 D*' - C psi_b` (`S = diag(c*_p'c*_p)`, `C` the projection coefficients).
+struct AbsorbedPcse<'a> {
+    prep: &'a Prepared,
+    eff: &'a Effects,
+    proj: &'a PanelProjection,
+    grid: &'a Grid,
+    /// The projected (transformed) design.
+    xs: &'a Mat<f64>,
+    b: &'a [f64],
+    /// `(X~'X~)^-1`.
+    a: MatRef<'a, f64>,
+    /// V of `b`, scaled by nmk, and unscaled.
+    v: MatRef<'a, f64>,
+    v_unscaled: MatRef<'a, f64>,
+    nmk_scale: f64,
+}
+
+impl AbsorbedPcse<'_> {
+    /// Casewise Sigma: `V = G'G` with `G = [G_b | G_alpha]`, `G_b` the factor of `b`'s block
+    /// and `G_alpha[(t, s), p] = e_ps c*_pt / (s_p sqrt|C|) - G_b c_p`.
+    fn factored(
+        &self,
+        g_b: MatRef<'_, f64>,
+        common: &[usize],
+        nmk_root: f64,
+    ) -> Result<(Vec<f64>, Inference), GlsError> {
+        let (prep, proj) = (self.prep, self.proj);
+        let (m, np, cn) = (prep.n_panels(), prep.n_periods, common.len());
+        let mut g_alpha = mul(g_b, proj.coef_x.transpose());
+        for v in g_alpha.col_iter_mut().flat_map(|c| c.iter_mut()) {
+            *v = -*v;
+        }
+        let scale = nmk_root / (cn as f64).sqrt();
+        for r in 0..prep.n {
+            let (p, t) = (prep.row_panel[r], prep.period[r]);
+            let f = proj.c[r] * scale / proj.s[p];
+            for (a, &s) in common.iter().enumerate() {
+                g_alpha[(t * cn + a, p)] += self.grid.e[p * np + s] * f;
+            }
+        }
+        let alpha = effects_of(proj, self.b);
+        let (order, _) = self.eff.dummy_order(m);
+        let mut g = Mat::<f64>::zeros(g_b.nrows(), order.len());
+        for (j, &c) in order.iter().enumerate() {
+            for (dst, v) in
+                g.col_as_slice_mut(j)
+                    .iter_mut()
+                    .zip(factor_column(c, g_b, g_alpha.as_ref()))
+            {
+                *dst = v;
+            }
+        }
+        let b_dummy: Vec<f64> = order
+            .iter()
+            .map(|&c| coef_value(c, self.b, &alpha))
+            .collect();
+        let slopes = self.slopes(&order);
+        let (wald_chi2, wald_df) = wald_statistic(&b_dummy, &slopes, WaldCov::Factor(g.as_ref()))?;
+        let reported = self.eff.reported();
+        let b: Vec<f64> = reported
+            .iter()
+            .map(|&c| coef_value(c, self.b, &alpha))
+            .collect();
+        let col = |c: Coef| factor_column(c, g_b, g_alpha.as_ref());
+        let vr = Mat::from_fn(reported.len(), reported.len(), |i, j| {
+            match (reported[i], reported[j]) {
+                (Coef::Slope(a), Coef::Slope(b)) => self.v[(a, b)],
+                (u, w) => crate::linalg::dot(&col(u), &col(w)),
+            }
+        });
+        Ok((
+            b.clone(),
+            Inference::with_wald(&b, vr.as_ref(), wald_chi2, wald_df),
+        ))
+    }
+
+    /// Pairwise, hetonly or independent Sigma: the covariance of `(b, alpha)` in blocks from
+    /// `B = D*' Omega X~` and `Q = D*' Omega D*`, then V of the dummy form, swept as there.
+    fn dense(&self, sigma: &SigmaUsed, psd: bool) -> Result<(Vec<f64>, Inference), GlsError> {
+        let (prep, proj, xs) = (self.prep, self.proj, self.xs);
+        let (m, k) = (prep.n_panels(), xs.ncols());
+        let mut rows_at: Vec<Vec<usize>> = vec![Vec::new(); prep.n_periods];
+        for r in 0..prep.n {
+            rows_at[prep.period[r]].push(r);
+        }
+        let mut bm = Mat::<f64>::zeros(m, k);
+        let mut q = Mat::<f64>::zeros(m, m);
+        for rows in &rows_at {
+            for &rp in rows {
+                let p = prep.row_panel[rp];
+                for &rq in rows {
+                    let qp = prep.row_panel[rq];
+                    if sigma.is_diagonal() && qp != p {
+                        continue;
+                    }
+                    let s = sigma.entry(p, qp);
+                    let cs = proj.c[rp] * s;
+                    for j in 0..k {
+                        bm[(p, j)] += cs * xs[(rq, j)];
+                    }
+                    q[(p, qp)] += cs * proj.c[rq];
+                }
+            }
+        }
+        let cx = proj.coef_x.as_ref();
+        let ba = mul(bm.as_ref(), self.a);
+        let c_ab = Mat::from_fn(m, k, |p, j| {
+            ba[(p, j)] / proj.s[p]
+                - (0..k)
+                    .map(|i| cx[(p, i)] * self.v_unscaled[(i, j)])
+                    .sum::<f64>()
+        });
+        let t1 = mul(ba.as_ref(), cx.transpose());
+        let cv = mul(cx, self.v_unscaled);
+        let cvc = mul(cv.as_ref(), cx.transpose());
+        let s = &proj.s;
+        let v_aa = Mat::from_fn(m, m, |p, r| {
+            q[(p, r)] / (s[p] * s[r]) - t1[(p, r)] / s[p] - t1[(r, p)] / s[r] + cvc[(p, r)]
+        });
+        let cov = EffectCovariance {
+            v_bb: self.v_unscaled,
+            c_ab: c_ab.as_ref(),
+            v_aa: v_aa.as_ref(),
+        };
+        let alpha = effects_of(proj, self.b);
+        let (order, _) = self.eff.dummy_order(m);
+        let mut v_dummy = cov.dense(&order);
+        let mut vr = cov.dense(&self.eff.reported());
+        for mat in [&mut v_dummy, &mut vr] {
+            for j in 0..mat.ncols() {
+                for i in 0..mat.nrows() {
+                    mat[(i, j)] *= self.nmk_scale;
+                }
+            }
+            symmetrize(mat);
+        }
+        let strict = !psd;
+        check_psd(v_dummy.as_ref(), strict)?;
+        let b_dummy: Vec<f64> = order
+            .iter()
+            .map(|&c| coef_value(c, self.b, &alpha))
+            .collect();
+        let slopes = self.slopes(&order);
+        let (wald_chi2, wald_df) = wald_statistic(
+            &b_dummy,
+            &slopes,
+            WaldCov::Dense {
+                v: v_dummy.as_ref(),
+                strict,
+            },
+        )?;
+        let reported = self.eff.reported();
+        let b: Vec<f64> = reported
+            .iter()
+            .map(|&c| coef_value(c, self.b, &alpha))
+            .collect();
+        // b's own block as computed directly (the same numbers as `cov`'s, rounding aside).
+        for (i, &u) in reported.iter().enumerate() {
+            for (j, &w) in reported.iter().enumerate() {
+                if let (Coef::Slope(a), Coef::Slope(c)) = (u, w) {
+                    vr[(i, j)] = self.v[(a, c)];
+                }
+            }
+        }
+        Ok((
+            b.clone(),
+            Inference::with_wald(&b, vr.as_ref(), wald_chi2, wald_df),
+        ))
+    }
+
+    /// The dummy form's Wald coefficients: all but the constant.
+    fn slopes(&self, order: &[Coef]) -> Vec<usize> {
+        let with_constant = self.eff.constant.is_some();
+        (0..order.len())
+            .filter(|&j| !(with_constant && matches!(order[j], Coef::Effect(0))))
+            .collect()
+    }
 }
 
 /// Residuals and rows on the panel x period grid (`index = panel * n_periods + period`).
@@ -306,7 +614,7 @@ fn casewise_meat(
     xs: &Mat<f64>,
     common: &[usize],
 ) -> (Mat<f64>, Vec<f64>, Mat<f64>) {
-    let (k, np, m) = (prep.k, prep.n_periods, prep.n_panels());
+    let (k, np, m) = (xs.ncols(), prep.n_periods, prep.n_panels());
     let c = common.len();
     // Rows t*c .. (t+1)*c of h hold h_{s,t}' = e_s' X_t for s in C (as E_C' X_t per period t).
     let mut h = Mat::<f64>::zeros(c * np, k);
@@ -351,9 +659,9 @@ fn casewise_meat(
 }
 
 /// Pairwise meat `sum_t X_t' Sigma_t X_t` with `Sigma_ij` over the periods common to i and j, and
-/// the diagonal of Sigma.
-fn pairwise_meat(prep: &Prepared, grid: &Grid, xs: &Mat<f64>) -> (Mat<f64>, Vec<f64>) {
-    let (k, np, m) = (prep.k, prep.n_periods, prep.n_panels());
+/// Sigma.
+fn pairwise_meat(prep: &Prepared, grid: &Grid, xs: &Mat<f64>) -> (Mat<f64>, Mat<f64>) {
+    let (k, np, m) = (xs.ncols(), prep.n_periods, prep.n_panels());
     let mut sigma = Mat::<f64>::zeros(m, m);
     for i in 0..m {
         for j in 0..=i {
@@ -392,6 +700,5 @@ fn pairwise_meat(prep: &Prepared, grid: &Grid, xs: &Mat<f64>) -> (Mat<f64>, Vec<
         );
     }
     symmetrize(&mut meat);
-    let diag = (0..m).map(|p| sigma[(p, p)]).collect();
-    (meat, diag)
+    (meat, sigma)
 }

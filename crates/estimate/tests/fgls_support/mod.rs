@@ -113,12 +113,28 @@ fn synthetic_design(file: &str) -> Design {
     }
 }
 
+/// x1, x2 and a constant (no dummies).
+fn pooled_design(file: &str) -> Design {
+    let d = golden(file);
+    let y = floats(&d, "y");
+    let (x1, x2) = (floats(&d, "x1"), floats(&d, "x2"));
+    Design {
+        x: Mat::from_fn(y.len(), 3, |i, j| [x1[i], x2[i], 1.0][j]),
+        y,
+        names: vec!["x1".into(), "x2".into(), "_cons".into()],
+        panel: ints(&d, "panel").iter().map(|&v| v as u32).collect(),
+        time: ints(&d, "time").iter().map(|&v| v as i32).collect(),
+    }
+}
+
 pub fn design(data: &str) -> Design {
     match data {
         "grunfeld" => grunfeld_design("fgls_grunfeld_data.json"),
         "grunfeld_unbalanced" => grunfeld_design("pcse_grunfeld_unbalanced_data.json"),
         "synthetic" => synthetic_design("fgls_synthetic_panel.json"),
         "synthetic_gap" => synthetic_design("pcse_synthetic_gap_panel.json"),
+        "small_gap" => synthetic_design("gls_small_gap_panel.json"),
+        "small_gap_pooled" => pooled_design("gls_small_gap_panel.json"),
         other => panic!("unknown data set {other}"),
     }
 }
