@@ -37,7 +37,7 @@
 //! ```
 
 pub mod absorb;
-mod balanced;
+mod cluster_moments;
 pub mod describe;
 pub mod dist;
 mod error;
