@@ -1,7 +1,9 @@
 //! Two-way FE OLS with clustered VCE: a paper-sized panel (274 cities x 14 years = 3,836
 //! rows) and a large one (50,000 x 20 = 1,000,000 rows), 10 regressors each.
 //! Also the study's resampling at its sizes: 1,000 city-cluster bootstrap draws of a
-//! mediation (Table 8 runs three) and 1,000 bdiff permutations (Table 9 runs three).
+//! mediation (Table 8 runs three) and 1,000 bdiff permutations (Table 9 runs three), on
+//! the balanced panel and on an unbalanced one shaped like the real CEADs panel (84 of
+//! 274 cities seen every year, the others in about 71% of the years: 3,076 rows).
 //! Run: `cargo bench -p robocarb-estimate --bench fe_cluster`.
 
 use rand::{Rng, SeedableRng};
@@ -91,11 +93,30 @@ fn large_1m_rows_two_way_cluster() {
     divan::black_box(ols_fe(&design(p), Vce::TwoWayCluster(&p.city, &p.year)).ok());
 }
 
-/// One mediation with 1,000 bootstrap draws on the paper-sized panel: x0 is the treatment,
-/// x1 the mediator, x2.. the controls.
-#[divan::bench(sample_count = 5, sample_size = 1)]
-fn mediation_1000_cluster_bootstraps() {
-    let p = small();
+/// The paper-sized panel with holes: cities 84.. lose each year with probability 0.29,
+/// as the real CEADs inventories (3,076 of 3,836 city-years).
+fn small_unbalanced() -> &'static Panel {
+    static P: OnceLock<Panel> = OnceLock::new();
+    P.get_or_init(|| {
+        let full = small();
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let keep: Vec<usize> = (0..full.y.len())
+            .filter(|&i| i < 84 * 14 || rng.random::<f64>() < 0.714)
+            .collect();
+        let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+        Panel {
+            y: pick(&full.y),
+            x: full.x.iter().map(|c| pick(c)).collect(),
+            names: full.names.clone(),
+            city: keep.iter().map(|&i| full.city[i]).collect(),
+            year: keep.iter().map(|&i| full.year[i]).collect(),
+        }
+    })
+}
+
+/// One mediation with 1,000 bootstrap draws: x0 is the treatment, x1 the mediator, x2..
+/// the controls.
+fn mediation_1000(p: &Panel) {
     let controls: Vec<(&str, &[f64])> = p.names[2..]
         .iter()
         .zip(&p.x[2..])
@@ -119,11 +140,9 @@ fn mediation_1000_cluster_bootstraps() {
     divan::black_box(mediation(&input, &opts).ok());
 }
 
-/// One split-sample difference with 1,000 permutations (and the Chow test) on the
-/// paper-sized panel, groups of 109 and 165 cities as the resource-based split.
-#[divan::bench(sample_count = 5, sample_size = 1)]
-fn group_difference_1000_permutations() {
-    let p = small();
+/// One split-sample difference with 1,000 permutations (and the Chow test), groups of
+/// 109 and 165 cities as the resource-based split.
+fn group_difference_1000(p: &Panel) {
     let group: Vec<bool> = p.city.iter().map(|c| (c / 100) % 5 < 2).collect();
     let input = GroupDiffInput {
         y: &p.y,
@@ -145,6 +164,26 @@ fn group_difference_1000_permutations() {
         ..Default::default()
     };
     divan::black_box(group_difference(&input, &opts).ok());
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn mediation_1000_cluster_bootstraps() {
+    mediation_1000(small());
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn group_difference_1000_permutations() {
+    group_difference_1000(small());
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn mediation_1000_cluster_bootstraps_unbalanced() {
+    mediation_1000(small_unbalanced());
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn group_difference_1000_permutations_unbalanced() {
+    group_difference_1000(small_unbalanced());
 }
 
 fn main() {

@@ -440,10 +440,71 @@ def group_difference():
     write("groupdiff.json", {"versions": versions(), "data": data, "result": out})
 
 
+# ------------------------- (f) resampling replays on an unbalanced panel
+def resampling_unbalanced():
+    """Bootstrap ab* and permutation d* on an unbalanced city x year panel shaped like the
+    real CEADs one (some cities every year, the others with holes, two cities observed
+    once, one year seen by few cities), each draw refitted by pyfixest on its own sample:
+    pins the moment fast path of crates/estimate/src/cluster_moments.rs on unbalanced data."""
+    rng = np.random.default_rng(1707)
+    n_city, n_year = 45, 10
+    city = np.repeat(np.arange(n_city), n_year) * 5 + 200
+    year = np.tile(np.arange(2006, 2006 + n_year), n_city)
+    k = (city - 200) // 5
+    keep = (k < 12) | (rng.random(city.size) < 0.7)
+    keep &= (year != 2015) | (k % 6 == 0)  # 2015 seen by few cities
+    for c in (40, 44):  # observed once
+        keep &= (k != c) | (year == 2010)
+    df = pd.DataFrame({"city": city[keep], "year": year[keep]}).reset_index(drop=True)
+    n = len(df)
+    ce = rng.normal(size=n_city)[(df["city"] - 200) // 5]
+    ye = rng.normal(size=n_year)[df["year"] - 2006]
+    df["w"] = rng.normal(size=n) + 0.3 * ye
+    df["x"] = rng.normal(size=n) + 0.5 * ce
+    df["m"] = 0.6 * df["x"] + 0.3 * df["w"] + ce + ye + rng.normal(size=n)
+    df["y"] = 0.4 * df["x"] + 0.5 * df["m"] - 0.2 * df["w"] + ce - ye + rng.normal(size=n) * 1.5
+    df["g"] = (((df["city"] - 200) // 5) % 3 == 0).astype(int)
+    ids = np.sort(df["city"].unique())
+    G = ids.size
+    groups = {c: part for c, part in df.groupby("city")}
+    a = feols_b("m ~ x + w | city + year", df, "x")
+    b = feols_b("y ~ x + m + w | city + year", df, "m")
+    draws = [rng.integers(0, G, size=G) for _ in range(40)]
+    ab = []
+    for draw in draws:
+        parts = []
+        for copy, pos in enumerate(draw):
+            part = groups[ids[pos]].copy()
+            part["city"] = copy
+            parts.append(part)
+        bs = pd.concat(parts, ignore_index=True)
+        ab.append(feols_b("m ~ x + w | city + year", bs, "x") * feols_b("y ~ x + m + w | city + year", bs, "m"))
+    grp_of = df.groupby("city")["g"].first().loc[ids].to_numpy()
+    G0 = int((grp_of == 0).sum())
+    fml = "y ~ x + w | city + year"
+    perms = [rng.permutation(G) for _ in range(40)]
+    ds = []
+    for perm in perms:
+        in0 = df.city.isin(set(ids[perm[:G0]]))
+        ds.append(feols_b(fml, df[in0], "x") - feols_b(fml, df[~in0], "x"))
+    out = {
+        "a": a,
+        "b": b,
+        "bootstrap_draws": [[int(v) for v in d] for d in draws],
+        "ab": lst(ab),
+        "permutations": [[int(v) for v in pm] for pm in perms],
+        "d_star": lst(ds),
+    }
+    data = {c: lst(df[c]) for c in ["y", "x", "m", "w"]}
+    data.update({c: [int(v) for v in df[c]] for c in ["city", "year", "g"]})
+    write("resampling_unbalanced.json", {"versions": versions(), "data": data, "result": out})
+
+
 if __name__ == "__main__":
-    grunfeld()
-    unbalanced()
-    distributions()
-    iv()
-    mediation()
-    group_difference()
+    # Names given on the command line write only those golden files.
+    ALL = [grunfeld, unbalanced, distributions, iv, mediation, group_difference, resampling_unbalanced]
+    import sys
+
+    for f in ALL:
+        if len(sys.argv) == 1 or f.__name__ in sys.argv[1:]:
+            f()

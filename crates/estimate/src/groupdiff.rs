@@ -8,9 +8,9 @@
 //! clusters form pseudo-group 0 and the rest pseudo-group 1 (original sizes), giving
 //! `d*`. `p = #(d* >= d0) / R`, replaced by `1 - p` when above 0.5 (one-sided, as bdiff
 //! reports it). Permutations whose fits fail are counted and excluded from `R`. On a
-//! balanced unit x period panel clustered by unit each split is a 0/1 weighting of whole
-//! units and its slopes come from per-unit moments ([`crate::balanced`]); other designs,
-//! and any split that is not clean there, are fitted on the general path.
+//! unit x period panel clustered by unit (balanced or not) each split is a 0/1 weighting
+//! of whole units and its slopes come from per-unit moments ([`crate::cluster_moments`]);
+//! other designs, and any split that is not clean there, are fitted on the general path.
 //!
 //! *Chow test* from the fully interacted model on the pooled sample: every regressor
 //! `x_j` and `x_j g` (g = 1 in group 1) as regressors, every FE dimension interacted with
@@ -19,7 +19,7 @@
 //! `F(1, G - 1) = t²`, and the joint test of all interactions is `F = W / p` on
 //! `F(p, G - 1)`.
 
-use crate::balanced::BalancedPanel;
+use crate::cluster_moments::ClusterPanel;
 use crate::linalg::wald;
 use crate::linear::{check_finite, check_len, Prepared};
 use crate::ols::ols_prepared;
@@ -235,28 +235,13 @@ pub fn group_difference(
                 )));
             }
         }
-        // Fast path: variables y, x... (indices 0, 1..); coefficient of interest at coef_pos.
-        let mut vars: Vec<&[f64]> = vec![input.y];
-        vars.extend(input.x.iter().map(|(_, v)| *v));
-        let balanced = BalancedPanel::new(&clusters, &input.fe, &vars);
-        let regs: Vec<usize> = (1..vars.len()).collect();
-        let tol = opts.fit.collinearity_tolerance;
+        let fast = MomentSplit::new(input, &clusters, coef_pos, opts.fit.collinearity_tolerance);
         let mut weights = vec![0.0; g];
         let mut draws = Vec::with_capacity(perms.len());
         let mut failed = 0;
         for perm in perms {
-            let fast = balanced.as_ref().and_then(|panel| {
-                let mut coef_in = |members: &[u32]| {
-                    weights.iter_mut().for_each(|w| *w = 0.0);
-                    for &k in members {
-                        weights[k as usize] = 1.0;
-                    }
-                    panel
-                        .weighted(&weights)
-                        .slopes(0, &regs, tol)
-                        .map(|b| b[coef_pos])
-                };
-                Some(coef_in(&perm[..g0])? - coef_in(&perm[g0..])?)
+            let fast = fast.as_ref().and_then(|f| {
+                Some(f.coef(&perm[..g0], &mut weights)? - f.coef(&perm[g0..], &mut weights)?)
             });
             let d = fast.or_else(|| {
                 let a = fit_subset(input, &rows_of(&clusters, &perm[..g0]), &opts.fit).ok()?;
@@ -294,6 +279,47 @@ pub fn group_difference(
         permutation,
         chow,
     })
+}
+
+/// The moment fast path of the permutation test ([`crate::cluster_moments`]): variables
+/// y, x... at indices 0, 1...
+struct MomentSplit {
+    panel: ClusterPanel,
+    regs: Vec<usize>,
+    coef_pos: usize,
+    collinearity_tolerance: f64,
+}
+
+impl MomentSplit {
+    fn new(
+        input: &GroupDiffInput,
+        clusters: &ClusterRows,
+        coef_pos: usize,
+        tol: f64,
+    ) -> Option<Self> {
+        let mut vars: Vec<&[f64]> = vec![input.y];
+        vars.extend(input.x.iter().map(|(_, v)| *v));
+        Some(Self {
+            panel: ClusterPanel::new(clusters, &input.fe, &vars)?,
+            regs: (1..vars.len()).collect(),
+            coef_pos,
+            collinearity_tolerance: tol,
+        })
+    }
+
+    /// The coefficient of interest on the clusters at `members`, or `None` when the
+    /// general path must fit it. `weights` is scratch space of one entry per cluster.
+    fn coef(&self, members: &[u32], weights: &mut [f64]) -> Option<f64> {
+        weights.iter_mut().for_each(|w| *w = 0.0);
+        for &k in members {
+            weights[k as usize] = 1.0;
+        }
+        let b = self
+            .panel
+            .weighted(weights)?
+            .slopes(0, &self.regs, self.collinearity_tolerance)?;
+        Some(b[self.coef_pos])
+    }
 }
 
 fn chow_test(
@@ -408,6 +434,85 @@ mod tests {
             let want = a.coef("x").unwrap().0 - b.coef("x").unwrap().0;
             assert!(
                 (d - want).abs() <= 1e-10 * want.abs().max(1e-12),
+                "{d} vs {want}"
+            );
+        }
+    }
+
+    /// On an unbalanced panel every permutation split the moment fast path takes equals
+    /// the general split fits, and the permutation draws as a whole equal the general
+    /// path's. The panel has holes, two cities observed once, and a year seen by two
+    /// cities only (splits that leave it one row go to the general path).
+    #[test]
+    fn unbalanced_fast_permutation_draws_equal_general_split_fits() {
+        let (g, t) = (30, 7);
+        let (city, year, y, x, w, group) = data(g, t);
+        let keep: Vec<usize> = (0..g * t)
+            .filter(|&i| {
+                let (c, l) = (i / t, i % t);
+                match c {
+                    4 | 19 => l == 2,
+                    _ if l == 6 => c == 7 || c == 8,
+                    _ => (c * 2 + l * 3) % 5 != 0,
+                }
+            })
+            .collect();
+        let pick = |v: &[f64]| -> Vec<f64> { keep.iter().map(|&i| v[i]).collect() };
+        let (y, x, w) = (pick(&y), pick(&x), pick(&w));
+        let city: Vec<u32> = keep.iter().map(|&i| city[i]).collect();
+        let year: Vec<u32> = keep.iter().map(|&i| year[i]).collect();
+        let group: Vec<bool> = keep.iter().map(|&i| group[i]).collect();
+        let input = GroupDiffInput {
+            y: &y,
+            x: vec![("x", &x), ("w", &w)],
+            coef: "x",
+            fe: vec![&city, &year],
+            cluster: &city,
+            group: &group,
+        };
+        let perms = permutations(60, g, 4);
+        let opts = GroupDiffOptions {
+            permutations: Draws::Explicit(&perms),
+            ..Default::default()
+        };
+        let clusters = ClusterRows::new(&city);
+        let g0 = clusters.rows.iter().filter(|r| !group[r[0]]).count();
+        let fit = FitOptions::default();
+        let fast = MomentSplit::new(&input, &clusters, 0, fit.collinearity_tolerance)
+            .expect("the unbalanced city x year design takes the fast path");
+        let mut weights = vec![0.0; g];
+        let (mut took_fast, mut handed_back) = (0, 0);
+        let mut want = Vec::new();
+        for perm in &perms {
+            let general = |members: &[u32]| {
+                let r = fit_subset(&input, &rows_of(&clusters, members), &fit).ok()?;
+                Some(r.coef("x")?.0)
+            };
+            for half in [&perm[..g0], &perm[g0..]] {
+                match fast.coef(half, &mut weights) {
+                    Some(a) => {
+                        let b = general(half).expect("the general path fits a clean split");
+                        assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-12), "{a} vs {b}");
+                        took_fast += 1;
+                    }
+                    None => handed_back += 1,
+                }
+            }
+            want.push(general(&perm[..g0]).unwrap() - general(&perm[g0..]).unwrap());
+        }
+        assert!(
+            took_fast >= 40,
+            "only {took_fast} halves took the fast path"
+        );
+        assert!(handed_back >= 5, "only {handed_back} halves handed back");
+        let got = group_difference(&input, &opts)
+            .unwrap()
+            .permutation
+            .unwrap();
+        assert_eq!(got.draws.len(), want.len());
+        for (d, want) in got.draws.iter().zip(&want) {
+            assert!(
+                (d - want).abs() <= 1e-9 * want.abs().max(1e-12),
                 "{d} vs {want}"
             );
         }

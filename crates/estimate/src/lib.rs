@@ -39,7 +39,7 @@
 //! ```
 
 pub mod absorb;
-mod balanced;
+mod cluster_moments;
 pub mod describe;
 pub mod dist;
 mod error;

@@ -13,16 +13,16 @@
 //! new cluster, and FE dimensions nested in the cluster (city FE) get a new level per
 //! copy, as Stata's `bootstrap, cluster() idcluster()`. Equations 2 and 3 are re-estimated
 //! per draw (singletons dropped as usual); draws whose fit fails are counted, not used.
-//! On a balanced unit x period panel clustered by unit a draw is a re-weighting of whole
-//! units, and its slopes come from per-unit moments ([`crate::balanced`]) with the same
-//! normal equations; any other design, or any draw that is not clean there, takes the
-//! general path above.
+//! On a unit x period panel clustered by unit (balanced or not) a draw is a re-weighting
+//! of whole units, and its slopes come from per-unit moments ([`crate::cluster_moments`])
+//! with the same normal equations; any other design, or any draw that is not clean there,
+//! takes the general path above.
 //! Percentile interval: type-7 quantiles at `α/2`, `1-α/2` of the `ab*`. Bias-corrected:
 //! `z0 = Φ^{-1}(#{ab* <= ab} / B)`, quantiles at `Φ(2 z0 ± z_{1-α/2})` (Efron; Stata's
 //! `estat bootstrap, bc` formula), `None` when `z0` is infinite.
 
 use crate::absorb::is_nested;
-use crate::balanced::BalancedPanel;
+use crate::cluster_moments::ClusterPanel;
 use crate::linear::{check_finite, check_len, Prepared};
 use crate::ols::ols_prepared;
 use crate::resample::{bootstrap_draws, gather, quantile_sorted, ClusterRows, Draws};
@@ -268,31 +268,17 @@ fn bootstrap_ab(
             )));
         }
     }
-    // Variables of the moment fast path: y, X, M, controls (indices 0, 1, 2, 3..).
-    let mut vars: Vec<&[f64]> = vec![input.y, input.x.1, input.m.1];
-    vars.extend(input.controls.iter().map(|(_, v)| *v));
-    let balanced = BalancedPanel::new(&clusters, &input.fe, &vars);
-    let controls: Vec<usize> = (3..vars.len()).collect();
-    let regs_a: Vec<usize> = std::iter::once(1).chain(controls.iter().copied()).collect();
-    let regs_b: Vec<usize> = [1, 2].into_iter().chain(controls.iter().copied()).collect();
-    let tol = opts.fit.collinearity_tolerance;
+    let fast = MomentBootstrap::new(input, &clusters, opts.fit.collinearity_tolerance);
     let mut weights = vec![0.0; g];
     let mut values = Vec::with_capacity(draws.len());
     let mut failed = 0;
     for draw in draws {
-        let fast = balanced.as_ref().and_then(|panel| {
-            weights.iter_mut().for_each(|w| *w = 0.0);
-            for &k in draw {
-                weights[k as usize] += 1.0;
-            }
-            let moments = panel.weighted(&weights);
-            let a = moments.slopes(2, &regs_a, tol)?;
-            let b = moments.slopes(0, &regs_b, tol)?;
-            // In eq. 3 the mediator is the second regressor.
-            Some(a[0] * b[1])
-        });
-        match fast.or_else(|| general_draw(input, opts, &clusters, &nested, draw)) {
-            Some(ab) => values.push(ab),
+        let replicate = fast
+            .as_ref()
+            .and_then(|f| f.ab(draw, &mut weights))
+            .or_else(|| general_draw(input, opts, &clusters, &nested, draw));
+        match replicate {
+            Some(v) => values.push(v),
             None => failed += 1,
         }
     }
@@ -331,6 +317,44 @@ fn bootstrap_ab(
         bias_corrected,
         draws: values,
     }))
+}
+
+/// The moment fast path of the bootstrap ([`crate::cluster_moments`]): variables y, X, M,
+/// controls at indices 0, 1, 2, 3...
+struct MomentBootstrap {
+    panel: ClusterPanel,
+    /// Regressors of equation 2 (X, controls) and 3 (X, M, controls).
+    regs_a: Vec<usize>,
+    regs_b: Vec<usize>,
+    collinearity_tolerance: f64,
+}
+
+impl MomentBootstrap {
+    fn new(input: &MediationInput, clusters: &ClusterRows, tol: f64) -> Option<Self> {
+        let mut vars: Vec<&[f64]> = vec![input.y, input.x.1, input.m.1];
+        vars.extend(input.controls.iter().map(|(_, v)| *v));
+        let controls = 3..vars.len();
+        Some(Self {
+            panel: ClusterPanel::new(clusters, &input.fe, &vars)?,
+            regs_a: std::iter::once(1).chain(controls.clone()).collect(),
+            regs_b: [1, 2].into_iter().chain(controls).collect(),
+            collinearity_tolerance: tol,
+        })
+    }
+
+    /// `ab` of one draw, or `None` when the general path must refit it. `weights` is
+    /// scratch space of one entry per cluster.
+    fn ab(&self, draw: &[u32], weights: &mut [f64]) -> Option<f64> {
+        weights.iter_mut().for_each(|w| *w = 0.0);
+        for &k in draw {
+            weights[k as usize] += 1.0;
+        }
+        let moments = self.panel.weighted(weights)?;
+        let a = moments.slopes(2, &self.regs_a, self.collinearity_tolerance)?;
+        let b = moments.slopes(0, &self.regs_b, self.collinearity_tolerance)?;
+        // In eq. 3 the mediator is the second regressor.
+        Some(a[0] * b[1])
+    }
 }
 
 /// One bootstrap draw on the general path: the drawn rows, FE nested in the cluster
@@ -459,6 +483,88 @@ mod tests {
         assert_eq!(got.draws.len(), want.len());
         for (a, b) in got.draws.iter().zip(&want) {
             assert!((a - b).abs() <= 1e-10 * b.abs().max(1e-12), "{a} vs {b}");
+        }
+    }
+
+    /// On an unbalanced panel every bootstrap draw taken by the moment fast path equals
+    /// the general refit of the same draw, and the bootstrap as a whole equals the
+    /// general path draw by draw. The panel has holes, three cities observed once
+    /// (singletons in every copy), a year seen by two cities only (draws where it has one
+    /// row go to the general path), and a control that moves only in city 0 (collinear
+    /// in draws without it); the draws include cities absent or drawn several times.
+    #[test]
+    fn unbalanced_fast_bootstrap_replicates_equal_general_refits() {
+        let (g, t) = (40, 8);
+        let mut rng = ChaCha8Rng::seed_from_u64(17);
+        let keep = |i: usize| {
+            let (c, l) = (i / t, i % t);
+            match c {
+                5 | 17 | 33 => l == 3,
+                _ if l == 7 => c == 1 || c == 2,
+                _ => (c * 3 + l * 5) % 7 != 0,
+            }
+        };
+        let rows: Vec<usize> = (0..g * t).filter(|&i| keep(i)).collect();
+        let city: Vec<u32> = rows
+            .iter()
+            .map(|&i| (i / t) as u32 * 10 + 110_000)
+            .collect();
+        let year: Vec<u32> = rows.iter().map(|&i| (i % t) as u32 + 2006).collect();
+        let n = rows.len();
+        let noise = |rng: &mut ChaCha8Rng| rng.random::<f64>() - 0.5;
+        let x: Vec<f64> = rows
+            .iter()
+            .map(|&i| (i % 7) as f64 + 3.0 * (i / t) as f64 + noise(&mut rng))
+            .collect();
+        let m: Vec<f64> = x.iter().map(|v| 0.5 * v + noise(&mut rng)).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|r| x[r] - m[r] + 0.2 * year[r] as f64 + noise(&mut rng))
+            .collect();
+        let only_first: Vec<f64> = rows
+            .iter()
+            .map(|&i| if i < t { (i * i) as f64 } else { 0.0 })
+            .collect();
+        let input = MediationInput {
+            y: &y,
+            x: ("x", &x),
+            m: ("m", &m),
+            controls: vec![("w", &only_first)],
+            fe: vec![&city, &year],
+            cluster: &city,
+        };
+        let mut draws = crate::resample::bootstrap_draws(80, g, 3);
+        // City 0 five times, and a draw where city 1 alone sees 2013 (a singleton year).
+        draws.push((0..g as u32).map(|k| if k < 5 { 0 } else { k }).collect());
+        draws.push((0..g as u32).map(|k| if k == 2 { 3 } else { k }).collect());
+        let opts = MediationOptions {
+            draws: Draws::Explicit(&draws),
+            ..Default::default()
+        };
+        let clusters = ClusterRows::new(&city);
+        let nested = [true, false];
+        let fast = MomentBootstrap::new(&input, &clusters, opts.fit.collinearity_tolerance)
+            .expect("the unbalanced city x year design takes the fast path");
+        let mut weights = vec![0.0; g];
+        let (mut took_fast, mut handed_back) = (0, 0);
+        let mut want = Vec::new();
+        for d in &draws {
+            let general = general_draw(&input, &opts, &clusters, &nested, d);
+            match fast.ab(d, &mut weights) {
+                Some(a) => {
+                    let b = general.expect("the general path fits a clean draw");
+                    assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-12), "{a} vs {b}");
+                    took_fast += 1;
+                }
+                None => handed_back += 1,
+            }
+            want.extend(general);
+        }
+        assert!(took_fast >= 30, "only {took_fast} draws took the fast path");
+        assert!(handed_back >= 2, "only {handed_back} draws handed back");
+        let got = mediation(&input, &opts).unwrap().bootstrap.unwrap();
+        assert_eq!(got.draws.len(), want.len());
+        for (a, b) in got.draws.iter().zip(&want) {
+            assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-12), "{a} vs {b}");
         }
     }
 }
