@@ -11,10 +11,13 @@
 //! inputs = { file = "source:ceads_city", cities = "cities" }
 //! params = { min_year = 2006 }
 //! publish = "sources"                                                  # optional: out/<publish>/...
+//! resources = { cpus = 2, mem = "4G", time = "00:30:00" }               # optional: per task, on a cluster
 //! ```
 
 use crate::registry::{ParamKind, Registry};
-use robocarb_dag::{Binding, Graph, GraphError, NodeSpec, ParamValue, Params, SourceSpec};
+use robocarb_dag::{
+    Binding, Graph, GraphError, NodeSpec, ParamValue, Params, Resources, SourceSpec,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -57,6 +60,17 @@ struct NodeFile {
     params: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default)]
     publish: Option<String>,
+    /// What each task needs on a cluster: `{ cpus = 2, mem = "4G", time = "00:30:00" }`.
+    #[serde(default)]
+    resources: Option<Spanned<ResourcesFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResourcesFile {
+    cpus: Option<u32>,
+    mem: Option<String>,
+    time: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -356,12 +370,31 @@ pub fn load_text(
                 params.insert(spec.name.to_string(), spec.default.clone());
             }
         }
+        let resources = match &n.resources {
+            None => Resources::default(),
+            Some(r) => {
+                let ResourcesFile { cpus, mem, time } = r.get_ref();
+                let resources = Resources {
+                    cpus: *cpus,
+                    mem: mem.clone(),
+                    time: time.clone(),
+                };
+                resources.check().map_err(|message| {
+                    at(
+                        line_of(&text, r.span().start),
+                        format!("node `{name}`: resources: {message}"),
+                    )
+                })?;
+                resources
+            }
+        };
         nodes.push(NodeSpec {
             name: name.clone(),
             op: entry.op.clone(),
             params,
             inputs,
             publish: n.publish.clone(),
+            resources,
         });
     }
     let graph = Graph::new(nodes, sources).map_err(|source| LoadError::Graph {
