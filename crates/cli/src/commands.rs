@@ -7,8 +7,16 @@ use robocarb_dag::{
     StoreLock,
 };
 use robocarb_pipeline::Pipeline;
+use robocarb_slurm::{SlurmConfig, SlurmExecutor};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+/// Where `run` sends its tasks.
+#[derive(Clone, Copy)]
+enum Runner<'a> {
+    Local(usize),
+    Slurm(&'a SlurmExecutor),
+}
 
 pub struct Context {
     pub pipeline: Pipeline,
@@ -87,6 +95,33 @@ impl Context {
         jobs: usize,
         json: bool,
     ) -> Result<i32> {
+        self.run_with(nodes, force, dry_run, json, Runner::Local(jobs.max(1)))
+    }
+
+    /// `run --executor slurm`: the same run, each wave's tasks submitted as job arrays.
+    pub fn run_on_slurm(
+        &self,
+        nodes: &[String],
+        force: &[String],
+        dry_run: bool,
+        json: bool,
+        executor: &SlurmExecutor,
+    ) -> Result<i32> {
+        let code = self.run_with(nodes, force, dry_run, json, Runner::Slurm(executor))?;
+        executor.finish().with_context(|| {
+            format!("removing the run folder {}", executor.run_dir().display())
+        })?;
+        Ok(code)
+    }
+
+    fn run_with(
+        &self,
+        nodes: &[String],
+        force: &[String],
+        dry_run: bool,
+        json: bool,
+        runner: Runner<'_>,
+    ) -> Result<i32> {
         self.check_nodes(nodes)?;
         self.check_nodes(force)?;
         let _lock = if dry_run {
@@ -110,19 +145,23 @@ impl Context {
             dry_run,
         };
         let start = std::time::Instant::now();
-        let result = self.engine().run(
-            &opts,
-            &LocalExecutor {
-                threads: jobs.max(1),
-            },
-            &printer,
-        );
+        let result = match runner {
+            Runner::Local(threads) => {
+                self.engine()
+                    .run(&opts, &LocalExecutor { threads }, &printer)
+            }
+            Runner::Slurm(executor) => self.engine().run_remote(&opts, executor, &printer),
+        };
         printer.finish();
+        let slurm_stats = match runner {
+            Runner::Slurm(executor) => Some(executor.stats()),
+            Runner::Local(_) => None,
+        };
         let report = match result {
             Ok(r) => r,
             Err(EngineError::Failed { failures, report }) => {
                 if json {
-                    println!("{}", run_json(&report)?);
+                    println!("{}", run_json(&report, slurm_stats.as_ref())?);
                 }
                 let mut msg = String::from("the run failed:\n");
                 for (node, m) in failures {
@@ -143,7 +182,7 @@ impl Context {
             self.publish(&report)?;
         }
         if json {
-            println!("{}", run_json(&report)?);
+            println!("{}", run_json(&report, slurm_stats.as_ref())?);
         } else {
             let executed = report.executed().len();
             let cached = report.cached().len();
@@ -627,7 +666,10 @@ impl Context {
     }
 }
 
-fn run_json(report: &robocarb_dag::RunReport) -> Result<String> {
+fn run_json(
+    report: &robocarb_dag::RunReport,
+    slurm: Option<&robocarb_slurm::SlurmStats>,
+) -> Result<String> {
     let pick = |o: Outcome| -> Vec<&str> {
         report
             .nodes
@@ -636,7 +678,7 @@ fn run_json(report: &robocarb_dag::RunReport) -> Result<String> {
             .map(|n| n.node.as_str())
             .collect()
     };
-    let v = serde_json::json!({
+    let mut v = serde_json::json!({
         "executed": pick(Outcome::Executed),
         "cached": pick(Outcome::Cached),
         "would_execute": pick(Outcome::WouldExecute),
@@ -644,6 +686,9 @@ fn run_json(report: &robocarb_dag::RunReport) -> Result<String> {
         "skipped": pick(Outcome::Skipped),
         "nodes": report.nodes,
     });
+    if let Some(stats) = slurm {
+        v["slurm"] = serde_json::to_value(stats)?;
+    }
     Ok(serde_json::to_string_pretty(&v)?)
 }
 
@@ -789,5 +834,66 @@ impl Context {
             print!("{text}");
         }
         Ok(0)
+/// The Slurm executor from the config file and the command line (the command line wins).
+pub fn slurm_executor(
+    ctx: &Context,
+    sources: Option<&Path>,
+    args: &crate::ClusterArgs,
+) -> Result<SlurmExecutor> {
+    let mut config = match &args.slurm_config {
+        Some(f) => SlurmConfig::from_file(f)?,
+        None => SlurmConfig::default(),
+    };
+    if let Some(p) = &args.slurm_partition {
+        config.partition = Some(p.clone());
+    }
+    if let Some(a) = &args.slurm_account {
+        config.account = Some(a.clone());
+    }
+    for o in &args.slurm_opt {
+        config.opts.extend(o.split_whitespace().map(str::to_string));
+    }
+    if let Some(t) = args.slurm_throttle {
+        config.throttle = t;
+    }
+    if let Some(t) = args.slurm_tasks_per_job {
+        config.tasks_per_job = t;
+    }
+    if let Some(p) = args.slurm_poll {
+        config.poll_seconds = p;
+    }
+    if let Some(r) = &args.slurm_run_id {
+        config.run_id = Some(r.clone());
+    }
+    config.check("the --slurm-* options")?;
+    // Jobs start elsewhere: every path they get is absolute.
+    let absolute = |p: &Path| -> Result<String> {
+        Ok(std::path::absolute(p)
+            .with_context(|| format!("making {} absolute", p.display()))?
+            .display()
+            .to_string())
+    };
+    let exe = std::env::current_exe().context("finding the robocarb binary for the jobs")?;
+    let mut worker = vec![
+        exe.display().to_string(),
+        "--pipeline".into(),
+        absolute(&ctx.pipeline.file)?,
+        "--cache".into(),
+        absolute(&ctx.cache_dir)?,
+    ];
+    if let Some(s) = sources {
+        worker.push("--sources".into());
+        worker.push(absolute(s)?);
+    }
+    worker.push("worker".into());
+    SlurmExecutor::new(config, worker, &ctx.cache_dir)
+        .with_context(|| format!("preparing the run folder under {}", ctx.cache_dir.display()))
+}
+
+impl Context {
+    /// One array element's tasks (the `worker` subcommand); exit status 1 when any task failed.
+    pub fn worker(&self, tasks: &Path, element: usize) -> Result<i32> {
+        let failed = robocarb_slurm::run_element(&self.pipeline.graph, &self.store, tasks, element)?;
+        Ok(i32::from(failed > 0))
     }
 }

@@ -48,9 +48,23 @@ enum Command {
         /// Parallel tasks.
         #[arg(long, short = 'j', default_value_t = default_jobs())]
         jobs: usize,
-        /// Print `{"executed": [...], "cached": [...]}`.
+        /// Print `{"executed": [...], "cached": [...]}` (with `--executor slurm`, also what was
+        /// asked of the scheduler under `"slurm"`).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Run one element of a Slurm job array: its tasks, against the shared store (what each job
+    /// of `run --executor slurm` calls on a compute node).
+    #[command(hide = true)]
+    Worker {
+        /// The array's task list (written by the coordinator).
+        #[arg(long)]
+        tasks: PathBuf,
+        /// The element (`$SLURM_ARRAY_TASK_ID`).
+        #[arg(long)]
+        element: usize,
     },
     /// Every node: fresh, stale or missing, with the reason. Executes nothing.
     Status {
@@ -135,6 +149,46 @@ enum Command {
         #[arg(long)]
         well_specified: bool,
     },
+}
+
+/// Where `run` executes tasks, and the cluster's options (docs/cluster.md).
+#[derive(clap::Args)]
+pub struct ClusterArgs {
+    /// `local` (threads of this process) or `slurm` (job arrays on a Slurm cluster; the store must
+    /// be on a filesystem every node sees).
+    #[arg(long, value_enum, default_value_t = ExecutorKind::Local, env = "ROBOCARB_EXECUTOR")]
+    pub executor: ExecutorKind,
+    /// Slurm config file (TOML: partition, account, opts, prelude, throttle, resources...); the
+    /// options below override it.
+    #[arg(long, env = "ROBOCARB_SLURM_CONFIG")]
+    pub slurm_config: Option<PathBuf>,
+    /// Slurm partition (`sbatch --partition`).
+    #[arg(long)]
+    pub slurm_partition: Option<String>,
+    /// Slurm account (`sbatch --account`).
+    #[arg(long)]
+    pub slurm_account: Option<String>,
+    /// More sbatch options, e.g. `--slurm-opt '--qos=short --constraint=avx2'` (repeatable).
+    #[arg(long, allow_hyphen_values = true)]
+    pub slurm_opt: Vec<String>,
+    /// Array elements of one array running at once (`--array=0-N%K`).
+    #[arg(long)]
+    pub slurm_throttle: Option<usize>,
+    /// Tasks per array element (0: automatic).
+    #[arg(long)]
+    pub slurm_tasks_per_job: Option<usize>,
+    /// Seconds before the first status query; it backs off to `poll_max_seconds`.
+    #[arg(long)]
+    pub slurm_poll: Option<f64>,
+    /// Name of every job of the run (default robocarb-<unix time>-<pid>).
+    #[arg(long)]
+    pub slurm_run_id: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecutorKind {
+    Local,
+    Slurm,
 }
 
 #[derive(Subcommand)]
@@ -231,6 +285,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         cli.out.as_deref(),
     )
     .context("loading the pipeline")?;
+    let sources = cli.sources.clone();
     match cli.command {
         Command::Run {
             nodes,
@@ -238,7 +293,15 @@ fn dispatch(cli: Cli) -> Result<i32> {
             dry_run,
             jobs,
             json,
-        } => ctx.run(&nodes, &force, dry_run, jobs, json),
+            cluster,
+        } => match cluster.executor {
+            ExecutorKind::Local => ctx.run(&nodes, &force, dry_run, jobs, json),
+            ExecutorKind::Slurm => {
+                let executor = commands::slurm_executor(&ctx, sources.as_deref(), &cluster)?;
+                ctx.run_on_slurm(&nodes, &force, dry_run, json, &executor)
+            }
+        },
+        Command::Worker { tasks, element } => ctx.worker(&tasks, element),
         Command::Status { nodes, json } => ctx.status(&nodes, json),
         Command::Why { node } => ctx.why(&node),
         Command::Dag { format } => ctx.dag(match format {

@@ -2,8 +2,9 @@
 //! independent tasks), records results, and explains staleness.
 
 use crate::exec::{Executor, Job};
+use crate::remote::{run_task, RemoteExecutor, TaskSpec};
 use crate::graph::{
-    Binding, Graph, NodeSpec, OpError, Outputs, PartitionPlan, SlotValue, SourceInput, TaskContext,
+    Binding, Graph, NodeSpec, PartitionPlan,
 };
 use crate::hash::ContentHash;
 use crate::manifest::{Change, Manifest, ManifestInput, ParamValue, Params};
@@ -12,7 +13,6 @@ use crate::store::{ActionEntry, NodeRecord, Store, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
-use std::time::Instant;
 
 /// Engine errors.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +29,10 @@ pub enum EngineError {
     },
     #[error("node `{node}`: {message}")]
     Plan { node: String, message: String },
+    /// The executor could not go on (a refused submission, an interrupt); tasks that finished
+    /// before are in the store and a rerun starts from them.
+    #[error("{0}")]
+    Executor(String),
     #[error("{} node(s) failed:\n{}", .failures.len(), .failures.iter().map(|(n, m)| format!("  {n}: {m}")).collect::<Vec<_>>().join("\n"))]
     Failed {
         failures: Vec<(String, String)>,
@@ -126,6 +130,13 @@ pub trait EventSink: Sync {
 /// An event sink that ignores everything.
 pub struct Silent;
 impl EventSink for Silent {}
+
+/// Where the tasks of a run go.
+#[derive(Clone, Copy)]
+enum Runner<'e> {
+    Local(&'e dyn Executor),
+    Remote(&'e dyn RemoteExecutor),
+}
 
 /// A planned task: its manifest, key, and where its inputs come from.
 struct Task {
@@ -515,11 +526,32 @@ impl<'a> Engine<'a> {
         Ok(out)
     }
 
-    /// Run `opts.targets` (and what they need).
+    /// Run `opts.targets` (and what they need), each wave's tasks as jobs of `executor`.
     pub fn run(
         &self,
         opts: &RunOptions,
         executor: &dyn Executor,
+        events: &dyn EventSink,
+    ) -> Result<RunReport, EngineError> {
+        self.run_on(opts, Runner::Local(executor), events)
+    }
+
+    /// [`Engine::run`] with each wave's tasks handed to a remote executor (a cluster) as task
+    /// specs. What is stale is decided exactly as for a local run; a task counts as done only when
+    /// its action entry is in the store and its blobs verify.
+    pub fn run_remote(
+        &self,
+        opts: &RunOptions,
+        executor: &dyn RemoteExecutor,
+        events: &dyn EventSink,
+    ) -> Result<RunReport, EngineError> {
+        self.run_on(opts, Runner::Remote(executor), events)
+    }
+
+    fn run_on(
+        &self,
+        opts: &RunOptions,
+        runner: Runner<'_>,
         events: &dyn EventSink,
     ) -> Result<RunReport, EngineError> {
         for f in &opts.force {
@@ -644,39 +676,71 @@ impl<'a> Engine<'a> {
                 }
                 continue;
             }
-            // Build jobs for every miss.
-            let results: Vec<Mutex<Option<Result<ActionEntry, String>>>> = works
+            // Every miss, as a self-contained task, in the order of `results`.
+            let resolved_now = &resolved;
+            let specs: Vec<TaskSpec> = works
                 .iter()
-                .flat_map(|w| w.hits.iter().filter(|h| h.is_none()))
-                .map(|_| Mutex::new(None))
+                .flat_map(|w| {
+                    let node = &self.graph.nodes()[w.i];
+                    w.tasks
+                        .iter()
+                        .zip(&w.hits)
+                        .filter(|(_, h)| h.is_none())
+                        .map(move |(t, _)| Self::spec(node, t, resolved_now))
+                })
                 .collect();
-            let mut jobs: Vec<Job<'_>> = Vec::new();
-            let mut slot_ix = 0;
+            let results: Vec<Mutex<Option<Result<ActionEntry, String>>>> =
+                specs.iter().map(|_| Mutex::new(None)).collect();
             let mut job_map: Vec<Vec<Option<usize>>> = Vec::new();
+            let mut slot_ix = 0;
             for w in &works {
-                let node = &self.graph.nodes()[w.i];
-                let mut map = Vec::new();
-                for (t, hit) in w.tasks.iter().zip(&w.hits) {
-                    if hit.is_some() {
-                        map.push(None);
-                        continue;
+                let map = w
+                    .hits
+                    .iter()
+                    .map(|h| {
+                        h.is_none().then(|| {
+                            slot_ix += 1;
+                            slot_ix - 1
+                        })
+                    })
+                    .collect();
+                job_map.push(map);
+            }
+            match runner {
+                Runner::Local(executor) => {
+                    let mut jobs: Vec<Job<'_>> = Vec::with_capacity(specs.len());
+                    for (spec, result_slot) in specs.iter().zip(&results) {
+                        let (graph, store) = (self.graph, self.store);
+                        jobs.push(Box::new(move || {
+                            let name = spec.node.clone();
+                            let progress =
+                                move |done: u64, total: u64| events.progress(&name, done, total);
+                            let r = run_task(graph, store, spec, &progress);
+                            if let Ok(mut g) = result_slot.lock() {
+                                *g = Some(r);
+                            }
+                        }));
                     }
-                    let result_slot = &results[slot_ix];
-                    map.push(Some(slot_ix));
-                    slot_ix += 1;
-                    let store = self.store;
-                    let graph = self.graph;
-                    let resolved_ref = &resolved;
-                    jobs.push(Box::new(move || {
-                        let r = execute_task(graph, store, node, t, resolved_ref, events);
+                    executor.execute(jobs);
+                }
+                Runner::Remote(executor) if !specs.is_empty() => {
+                    let ends = executor.run_wave(&specs).map_err(EngineError::Executor)?;
+                    for ((spec, end), result_slot) in specs.iter().zip(ends).zip(&results) {
+                        // Completion is what the store proves; the executor only explains failures.
+                        let r = match (end, self.cached(&spec.key)?) {
+                            (Some(why), _) => Err(why),
+                            (None, Some(entry)) => Ok(entry),
+                            (None, None) => Err(
+                                "its job ended without a verified action entry in the store".into(),
+                            ),
+                        };
                         if let Ok(mut g) = result_slot.lock() {
                             *g = Some(r);
                         }
-                    }));
+                    }
                 }
-                job_map.push(map);
+                Runner::Remote(_) => {}
             }
-            executor.execute(jobs);
             // Record results node by node, in topological order.
             for (w, map) in works.iter().zip(&job_map) {
                 let node = &self.graph.nodes()[w.i];
@@ -774,6 +838,29 @@ impl<'a> Engine<'a> {
         Ok(report)
     }
 
+    /// The self-contained description of a planned task, for whichever process runs it.
+    fn spec(node: &NodeSpec, task: &Task, resolved: &BTreeMap<String, Resolved>) -> TaskSpec {
+        let reads = task
+            .reads
+            .iter()
+            .map(|(slot, (upstream, outs))| {
+                let hashes = outs
+                    .iter()
+                    .map(|o| (o.clone(), resolved[upstream][o]))
+                    .collect();
+                (slot.clone(), (upstream.clone(), hashes))
+            })
+            .collect();
+        TaskSpec {
+            node: node.name.clone(),
+            partition: task.partition.clone(),
+            key: task.key,
+            manifest: task.manifest.clone(),
+            reads,
+            resources: node.task_resources(),
+        }
+    }
+
     /// The outputs of the last build of `node` (output name -> hash), if its record is complete.
     pub fn last_outputs(&self, node: &str) -> Result<Option<Resolved>, EngineError> {
         let Some(record) = self.store.get_record(node)? else {
@@ -802,86 +889,4 @@ impl<'a> Engine<'a> {
         }
         Ok(out)
     }
-}
-
-fn execute_task(
-    graph: &Graph,
-    store: &dyn Store,
-    node: &NodeSpec,
-    task: &Task,
-    resolved: &BTreeMap<String, Resolved>,
-    events: &dyn EventSink,
-) -> Result<ActionEntry, String> {
-    let span = tracing::info_span!("task", node = %node.name, partition = ?task.partition);
-    let _g = span.enter();
-    let start = Instant::now();
-    let mut inputs = BTreeMap::new();
-    for (slot, b) in &node.inputs {
-        if let Binding::Source(s) = b {
-            let spec = &graph.sources[s];
-            let hash = task
-                .manifest
-                .inputs
-                .iter()
-                .find(|i| i.label == format!("source:{s}"))
-                .map(|i| i.hash)
-                .ok_or_else(|| format!("source `{s}` was not hashed"))?;
-            inputs.insert(
-                slot.clone(),
-                SlotValue::Source(SourceInput {
-                    name: s.clone(),
-                    path: spec.path.clone(),
-                    hash,
-                    options: spec.options.clone(),
-                }),
-            );
-        }
-    }
-    for (slot, (upstream, outs)) in &task.reads {
-        let mut bytes = BTreeMap::new();
-        for o in outs {
-            let h = resolved[upstream][o];
-            let b = store
-                .get_blob(&h)
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("output `{o}` of `{upstream}` is missing from the store"))?;
-            bytes.insert(o.clone(), b);
-        }
-        inputs.insert(
-            slot.clone(),
-            SlotValue::Node {
-                node: upstream.clone(),
-                outputs: bytes,
-            },
-        );
-    }
-    let name = node.name.clone();
-    let progress = move |done: u64, total: u64| events.progress(&name, done, total);
-    let ctx = TaskContext {
-        node: &node.name,
-        partition: task.partition.as_deref(),
-        params: &node.params,
-        inputs,
-        progress: &progress,
-    };
-    let outputs: Outputs = node.op.run(&ctx).map_err(|e: OpError| e.message)?;
-    let mut hashes = BTreeMap::new();
-    for (name, bytes) in &outputs {
-        let h = store.put_blob(bytes).map_err(|e| e.to_string())?;
-        hashes.insert(name.clone(), h);
-    }
-    let entry = ActionEntry {
-        key: task.key,
-        manifest: task.manifest.clone(),
-        outputs: hashes,
-        duration_ms: start.elapsed().as_secs_f64() * 1e3,
-        finished_unix: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-        warnings: vec![],
-    };
-    // The entry goes in only after all its blobs are durable.
-    store.put_action(&entry).map_err(|e| e.to_string())?;
-    Ok(entry)
 }

@@ -1,5 +1,5 @@
 //! Executors: where tasks run. The local one runs a wave of independent tasks on N threads; a
-//! cluster executor can implement the same trait later.
+//! cluster executor implements [`crate::RemoteExecutor`] instead (its tasks run in other processes).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;

@@ -3,6 +3,7 @@
 
 use crate::hash::ContentHash;
 use crate::manifest::Params;
+pub use crate::resources::Resources;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::BTreeMap;
@@ -154,6 +155,11 @@ pub trait Operation: Send + Sync {
     }
     /// Compute the outputs of one task.
     fn run(&self, ctx: &TaskContext<'_>) -> Result<Outputs, OpError>;
+    /// What one task needs on a cluster node (a node's `resources` in the pipeline file override
+    /// it field by field); empty: the executor's defaults.
+    fn resources(&self) -> Resources {
+        Resources::default()
+    }
 }
 
 /// A reference to an operation is an operation (so `'static` operations can be shared as
@@ -180,6 +186,9 @@ impl<T: Operation + ?Sized> Operation for &T {
     }
     fn run(&self, ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         (**self).run(ctx)
+    }
+    fn resources(&self) -> Resources {
+        (**self).resources()
     }
 }
 
@@ -208,6 +217,15 @@ pub struct NodeSpec {
     pub inputs: BTreeMap<String, Binding>,
     /// Folder under the output directory where the node's outputs are published (None: not published).
     pub publish: Option<String>,
+    /// What each of its tasks needs on a cluster (overrides the operation's defaults field by field).
+    pub resources: Resources,
+}
+
+impl NodeSpec {
+    /// The resources of each task of this node: the node's own, else the operation's defaults.
+    pub fn task_resources(&self) -> Resources {
+        self.resources.or(&self.op.resources())
+    }
 }
 
 /// Graph construction errors.

@@ -24,6 +24,8 @@ pub mod graph;
 pub mod hash;
 pub mod lock;
 pub mod manifest;
+pub mod remote;
+pub mod resources;
 pub mod source;
 pub mod store;
 
@@ -38,5 +40,7 @@ pub use graph::{
 };
 pub use hash::ContentHash;
 pub use lock::StoreLock;
+pub use remote::{check_spec, run_task, RemoteExecutor, TaskSpec};
+pub use resources::Resources;
 pub use manifest::{Change, Manifest, ManifestInput, ParamValue, Params};
 pub use store::{ActionEntry, LocalStore, NodeRecord, StatEntry, Store, StoreError};

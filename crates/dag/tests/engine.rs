@@ -180,6 +180,7 @@ impl Fixture {
                 input,
             )]),
             publish: None,
+            resources: Default::default(),
         };
         let sources = BTreeMap::from([(
             "raw".to_string(),
@@ -515,6 +516,7 @@ fn cycles_and_unknown_inputs_are_reported() {
         params: Params::new(),
         inputs: BTreeMap::from([("data".to_string(), Binding::Node(input.into()))]),
         publish: None,
+        resources: Default::default(),
     };
     let err = Graph::new(
         vec![node("a", "c"), node("b", "a"), node("c", "b")],

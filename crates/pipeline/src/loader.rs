@@ -11,13 +11,16 @@
 //! inputs = { file = "source:ceads_city", cities = "cities" }
 //! params = { min_year = 2006 }
 //! publish = "sources"                                                  # optional: out/<publish>/...
+//! resources = { cpus = 2, mem = "4G", time = "00:30:00" }               # optional: per task, on a cluster
 //! ```
 
 use crate::declare::{Declarations, ModelText};
 use crate::ops::model::ResolvedModel;
 use crate::ops::table::{TableColumn, TableOp, TableSpec};
 use crate::registry::{ParamKind, Registry};
-use robocarb_dag::{Binding, Graph, GraphError, NodeSpec, ParamValue, Params, SourceSpec};
+use robocarb_dag::{
+    Binding, Graph, GraphError, NodeSpec, ParamValue, Params, Resources, SourceSpec,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -78,6 +81,17 @@ struct NodeFile {
     params: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default)]
     publish: Option<String>,
+    /// What each task needs on a cluster: `{ cpus = 2, mem = "4G", time = "00:30:00" }`.
+    #[serde(default)]
+    resources: Option<Spanned<ResourcesFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResourcesFile {
+    cpus: Option<u32>,
+    mem: Option<String>,
+    time: Option<String>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -551,12 +565,31 @@ pub fn load_text(
                 params.insert(spec.name.to_string(), spec.default.clone());
             }
         }
+        let resources = match &n.resources {
+            None => Resources::default(),
+            Some(r) => {
+                let ResourcesFile { cpus, mem, time } = r.get_ref();
+                let resources = Resources {
+                    cpus: *cpus,
+                    mem: mem.clone(),
+                    time: time.clone(),
+                };
+                resources.check().map_err(|message| {
+                    at(
+                        line_of(&text, r.span().start),
+                        format!("node `{name}`: resources: {message}"),
+                    )
+                })?;
+                resources
+            }
+        };
         nodes.push(NodeSpec {
             name: name.to_string(),
             op: entry.op.clone(),
             params,
             inputs,
             publish: n.publish.clone(),
+            resources,
         });
     }
     for d in decl.nodes {

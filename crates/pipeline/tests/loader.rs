@@ -158,3 +158,31 @@ mod no_panic {
         }
     }
 }
+
+#[test]
+fn node_resources_are_read_checked_and_fall_back_to_the_operation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("data.csv"), "a\n").expect("write");
+    let text = format!(
+        "{HEAD}[nodes.climate]\nop = \"read_ventilation\"\ninputs = {{ file = \"source:vent\" }}\nresources = {{ cpus = 2, time = \"00:30:00\" }}\n"
+    );
+    let file = write(dir.path(), "p.toml", &text);
+    let p = load(&file, None, &registry()).expect("loads");
+    let node = p.graph.node("climate").expect("node");
+    assert_eq!(node.resources.cpus, Some(2));
+    assert_eq!(node.task_resources().time.as_deref(), Some("00:30:00"));
+    assert_eq!(node.task_resources().mem, None);
+    // An operation's defaults apply where the node names none.
+    let dea = registry().get("dea_frontier").expect("op").op.resources();
+    assert_eq!(dea.mem.as_deref(), Some("1G"));
+
+    let msg = load_err(&format!(
+        "{HEAD}[nodes.climate]\nop = \"read_ventilation\"\ninputs = {{ file = \"source:vent\" }}\nresources = {{ mem = \"4 GB\" }}\n"
+    ));
+    assert!(msg.contains("p.toml:7:"), "{msg}");
+    assert!(msg.contains("`mem`") && msg.contains("4 GB"), "{msg}");
+    let msg = load_err(&format!(
+        "{HEAD}[nodes.climate]\nop = \"read_ventilation\"\ninputs = {{ file = \"source:vent\" }}\nresources = {{ gpus = 1 }}\n"
+    ));
+    assert!(msg.contains("gpus"), "{msg}");
+}

@@ -31,7 +31,9 @@ pub static DEA_FRONTIER: FnOp = FnOp::new(
     &[("inputs", NODE, true)],
     run_frontier,
 )
-.partitioned(plan_frontier);
+.partitioned(plan_frontier)
+// One year's programs: small and short; a class of its own on a cluster.
+.with_resources(Some(1), Some("1G"), Some("00:20:00"));
 pub static DEA_ML: FnOp = FnOp::new(
     "dea_ml",
     &["dea", "panel"],
@@ -39,7 +41,8 @@ pub static DEA_ML: FnOp = FnOp::new(
     &[("inputs", NODE, true), ("frontier", NODE, true)],
     run_ml,
 )
-.partitioned(plan_ml);
+.partitioned(plan_ml)
+.with_resources(Some(1), Some("1G"), Some("00:20:00"));
 pub static TFP: FnOp = FnOp::new(
     "tfp",
     &["dea", "panel"],

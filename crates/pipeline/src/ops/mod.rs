@@ -12,7 +12,7 @@ pub mod tables;
 
 use crate::fingerprint::fingerprint;
 use robocarb_dag::{
-    OpError, Operation, Outputs, Params, PartitionPlan, SlotKind, SlotSpec, TaskContext,
+    OpError, Operation, Outputs, Params, PartitionPlan, Resources, SlotKind, SlotSpec, TaskContext,
 };
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -34,6 +34,8 @@ pub struct FnOp {
     pub run: RunFn,
     pub plan: Option<PlanFn>,
     pub fingerprint: OnceLock<String>,
+    /// Default cluster resources of one task: (cpus, mem, time), Slurm's notation.
+    pub resources: (Option<u32>, Option<&'static str>, Option<&'static str>),
 }
 
 impl FnOp {
@@ -53,7 +55,19 @@ impl FnOp {
             run,
             plan: None,
             fingerprint: OnceLock::new(),
+            resources: (None, None, None),
         }
+    }
+
+    /// Default cluster resources of each task (a node's `resources` override them).
+    pub const fn with_resources(
+        mut self,
+        cpus: Option<u32>,
+        mem: Option<&'static str>,
+        time: Option<&'static str>,
+    ) -> Self {
+        self.resources = (cpus, mem, time);
+        self
     }
 
     pub const fn partitioned(mut self, plan: PlanFn) -> Self {
@@ -96,6 +110,14 @@ impl Operation for FnOp {
     }
     fn run(&self, ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         (self.run)(ctx)
+    }
+    fn resources(&self) -> Resources {
+        let (cpus, mem, time) = self.resources;
+        Resources {
+            cpus,
+            mem: mem.map(str::to_string),
+            time: time.map(str::to_string),
+        }
     }
 }
 
