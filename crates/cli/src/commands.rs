@@ -834,6 +834,9 @@ impl Context {
             print!("{text}");
         }
         Ok(0)
+    }
+}
+
 /// The Slurm executor from the config file and the command line (the command line wins).
 pub fn slurm_executor(
     ctx: &Context,

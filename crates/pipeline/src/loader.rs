@@ -575,8 +575,8 @@ pub fn load_text(
                     time: time.clone(),
                 };
                 resources.check().map_err(|message| {
-                    at(
-                        line_of(&text, r.span().start),
+                    layer.at(
+                        r.span().start,
                         format!("node `{name}`: resources: {message}"),
                     )
                 })?;
@@ -761,6 +761,7 @@ fn models(layers: &[Layer], d: &Declarations, out: &mut Declared) -> Result<(), 
                 params: r.to_params(),
                 inputs: BTreeMap::from([("data".to_string(), Binding::Node(data.clone()))]),
                 publish: None,
+                resources: Resources::default(),
             };
             out.push(layer, start, "model", spec);
         }
@@ -818,6 +819,7 @@ fn tests(layers: &[Layer], d: &Declarations, out: &mut Declared) -> Result<(), L
             params,
             inputs: BTreeMap::from([("data".to_string(), Binding::Node(data))]),
             publish: None,
+            resources: Resources::default(),
         };
         out.tests.push(name.to_string());
         out.push(layer, start, "mediation", spec);
@@ -861,6 +863,7 @@ fn tests(layers: &[Layer], d: &Declarations, out: &mut Declared) -> Result<(), L
             params,
             inputs: BTreeMap::from([("data".to_string(), Binding::Node(data))]),
             publish: None,
+            resources: Resources::default(),
         };
         out.tests.push(name.to_string());
         out.push(layer, start, "group difference", spec);
@@ -974,6 +977,7 @@ fn tables(
             params: spec.to_params(),
             inputs,
             publish: f.publish.clone(),
+            resources: Resources::default(),
         };
         made.push((layer, start, node));
     }
