@@ -128,7 +128,10 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     for (slot, v) in &ctx.inputs {
         if let robocarb_dag::SlotValue::Node { node, outputs } = v {
             for (name, bytes) in outputs {
-                if name.ends_with(".json") || name == "table" {
+                // Validation reports name the source files on this machine; they are not results.
+                let result = (name.ends_with(".json") && !name.ends_with("validation.json"))
+                    || name == "table";
+                if result {
                     input_hashes.push((
                         format!("{slot} <- {node}/{name}"),
                         ContentHash::of(bytes).short(),
