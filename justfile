@@ -30,7 +30,7 @@ lint:
 
 # In-process benchmarks of every hot path (release build), then end-to-end CLI timings (cold run,
 # no-op rerun, status; `just bench --scale` adds the county-scale and 30-year twins); figures go to
-# BENCHMARKS.md. Scratch stores live in $BENCH_WORK (default /work/tmp-bench), not in cache/.
+# BENCHMARKS.md. Scratch stores live in $BENCH_WORK (default bench/scratch/), not in cache/.
 bench *ARGS:
     mkdir -p bench/results
     cargo bench --workspace | tee bench/results/cargo_bench.txt

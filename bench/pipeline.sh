@@ -6,11 +6,11 @@
 #   * with --scale: the full pipeline, cold, on a county-scale twin (2,850 units, 2006..2019) and on
 #     a 30-year twin (274 units, 1990..2019).
 # ROBOCARB_BIN overrides the binary (and skips the release build).
-# Stores and outputs go to $BENCH_WORK (default /work/tmp-bench), never to the repo's cache/ or out/.
+# Stores and outputs go to $BENCH_WORK (default bench/scratch/, not in git), never to the repo's cache/ or out/.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-WORK="${BENCH_WORK:-/work/tmp-bench}"
+WORK="${BENCH_WORK:-$ROOT/bench/scratch}"
 RESULTS="$ROOT/bench/results"
 BIN="${ROBOCARB_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/robocarb}"
 SCALE=0
@@ -85,7 +85,9 @@ PY
   fi
 } | tee "$WORK/pipeline.jsonl"
 
-python3 - "$WORK/pipeline.jsonl" "$RESULTS/pipeline.json" "$BIN" <<'PY'
+# The binary is recorded by what it is, not where this machine keeps it.
+if [[ -n "${ROBOCARB_BIN:-}" ]]; then BIN_LABEL="ROBOCARB_BIN=$(basename "$BIN")"; else BIN_LABEL="release/robocarb"; fi
+python3 - "$WORK/pipeline.jsonl" "$RESULTS/pipeline.json" "$BIN_LABEL" <<'PY'
 import json, os, sys
 rows = [dict(json.loads(l), binary=sys.argv[3]) for l in open(sys.argv[1]) if l.strip()]
 old = {}

@@ -6,11 +6,11 @@
 #   (c) undesirable-output SBM, VRS, contemporaneous, 274 x 14 (default DEA inputs): DEAPack
 #   (d) the same on a county-scale twin (2,850 units): DEAPack on DEAPACK_COUNTY_YEARS years
 # Env: REPS_SMALL (default 20), REPS_LARGE (5), DEAPACK_COUNTY_YEARS (default 2: DEAPack needs
-# minutes per year at 2,850 units), BENCH_WORK (default /work/tmp-bench).
+# minutes per year at 2,850 units), BENCH_WORK (default bench/scratch/, not in git).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-WORK="${BENCH_WORK:-/work/tmp-bench}"
+WORK="${BENCH_WORK:-$ROOT/bench/scratch}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET/release/robocarb"
 VENV="$ROOT/bench/.venv"

@@ -10,7 +10,8 @@ Python. Two independent sources:
   outputs; CRS and VRS; contemporaneous and global reference sets) and ``ToneSuperSBM`` (Tone 2002
   super-SBM, desirable outputs only; CRS and VRS).
 
-Run:  /work/venvs/dea/bin/python make_golden.py   (versions pinned in requirements.txt)
+Run in a venv with requirements.txt installed (python3 -m venv .venv && .venv/bin/pip install -r
+requirements.txt):  .venv/bin/python make_golden.py
 """
 
 from __future__ import annotations

@@ -30,12 +30,12 @@ Independent sources:
   MalmquistProductivityIndex in both orientations x CRS and VRS (four distances with statuses,
   M, EC, TC), FGNZEnhancedMalmquist and RayDesliMalmquist (output orientation).
 
-Each part is written to a parts directory (default /tmp/robocarb-dea-default-parts) so the slow
+Each part is written to a parts directory (default .parts/ beside this script, not in git) so the slow
 parts can run in parallel background processes; `combine` assembles the golden file from the
 parts that exist.
 
 Run (versions pinned in requirements.txt):
-    /work/venvs/dea/bin/python make_golden_default_panel.py all
+    .venv/bin/python make_golden_default_panel.py all      (the venv of make_golden.py)
 or part by part:
     ... contemporaneous | sequential | global [--global-units K] | radial | deapack [--deapack-years 2006 2019] | deapack-radial
     ... combine
@@ -332,7 +332,7 @@ def combine(args):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=["all", "contemporaneous", "sequential", "global", "radial", "deapack", "deapack-radial", "combine"])
-    ap.add_argument("--parts", default="/tmp/robocarb-dea-default-parts")
+    ap.add_argument("--parts", default=str(HERE / ".parts"))
     ap.add_argument("--global-units", type=int, default=None)
     ap.add_argument("--deapack-years", type=int, nargs="*", default=list(range(2006, 2020)))
     args = ap.parse_args()

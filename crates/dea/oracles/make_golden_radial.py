@@ -17,7 +17,7 @@ dropped). Two independent sources:
 * hand-written scipy/HiGHS envelopment LPs of the radial programs on the raw data (below), with
   an own implementation of the index and of both decompositions, in both orientations.
 
-Run:  /work/venvs/dea/bin/python make_golden_radial.py   (versions pinned in requirements.txt)
+Run in the venv of make_golden.py (versions pinned in requirements.txt):  .venv/bin/python make_golden_radial.py
 """
 
 from __future__ import annotations

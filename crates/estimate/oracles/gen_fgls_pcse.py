@@ -32,9 +32,9 @@ Conventions (from Stata's xtgls.ado 2.7.2 and xtpcse.ado 6.7.0):
           observed (panel, period) cells; Sigma_ij = sum_t e_it e_jt / #t over the periods used
           (casewise: periods observed for every panel; pairwise: periods common to i and j).
 
-Run:  python3 -m venv /work/venvs/estimate-fgls
-      /work/venvs/estimate-fgls/bin/pip install -r requirements-fgls-pcse.txt
-      /work/venvs/estimate-fgls/bin/python gen_fgls_pcse.py
+Run:  python3 -m venv .venv-fgls
+      .venv-fgls/bin/pip install -r requirements-fgls-pcse.txt
+      .venv-fgls/bin/python gen_fgls_pcse.py
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Independent implementations: pyfixest (feols / IV, reghdfe-style ssc), linearmodels
 (PanelOLS, IV2SLS with dummies), statsmodels (LSDV OLS), scipy (distributions).
-Run:  /work/venvs/estimate/bin/python crates/estimate/oracles/gen_golden.py
+Run:  python3 -m venv .venv && .venv/bin/pip install -r crates/estimate/oracles/requirements.txt
+      .venv/bin/python crates/estimate/oracles/gen_golden.py
 Every data set is either a public one shipped with statsmodels (Grunfeld) or made here from
 a seeded numpy generator and written into the golden file, so the Rust tests replay exactly
 the same data and draws.

@@ -1,8 +1,8 @@
 """Independent implementation of the shift-share robot exposure (METHODS.md section 2)
 with pandas group-bys, used to write tests/golden/exposure_pandas.json.
 
-Run: python3 -m venv /work/venvs/exposure && /work/venvs/exposure/bin/pip install -r requirements.txt
-     /work/venvs/exposure/bin/python exposure_oracle.py > ../tests/golden/exposure_pandas.json
+Run: python3 -m venv .venv && .venv/bin/pip install -r requirements.txt
+     .venv/bin/python exposure_oracle.py > ../tests/golden/exposure_pandas.json
 """
 import json
 import random

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::grid::{html_escape, render_html};
 use crate::published::{compare_descriptive, compare_regression, compare_robots, published};
-use crate::svg::{bar_chart, box_plot, coefficient_plot, line_chart, CoefPoint, Series};
+use crate::svg::{
+    bar_chart, box_plot, coefficient_plot, line_chart, text_width, CoefPoint, Series,
+};
 use crate::tables::ReportTable;
 use crate::types::{DescriptiveTable, RobotTable, TableDoc};
 
@@ -96,7 +98,11 @@ table.rc-table tbody+tbody{border-top:1px solid #222}
 table.rc-table tbody:last-child{border-bottom:2px solid #222}
 .rc-notes{font-size:.8em;color:#444;max-width:900px}
 .rc-notes p{margin:.2em 0}
-svg.rc-figure{display:block;margin:1em 0;background:#fff;border:1px solid #eee}
+svg.rc-figure{display:block;box-sizing:border-box;margin:1em 0;background:#fff;border:1px solid #eee;max-width:100%;height:auto}
+.rc-scroll{overflow-x:auto;max-width:100%}
+.rc-scroll>svg.rc-figure{max-width:none}
+#nodes td:last-child{white-space:normal;min-width:14em}
+@media print{body{max-width:none;margin:0;padding:0}.rc-scroll{overflow:visible}.rc-scroll>svg.rc-figure{max-width:100%}table.rc-table{font-size:.75em}table.rc-table td,table.rc-table th{white-space:normal;padding:.1em .3em}}
 .state-fresh{background:#d8f0d8}.state-stale{background:#fbe3c2}.state-never_built{background:#e6e6e6}.state-failed{background:#f6c9c9}
 pre.provenance{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:.85em}
 details{margin:.5em 0}
@@ -138,6 +144,12 @@ fn layers(nodes: &[NodeInfo], edges: &[(String, String)]) -> BTreeMap<String, us
     layer
 }
 
+/// A node's last duration as the graph shows it.
+fn duration_text(info: Option<&&NodeInfo>) -> String {
+    info.and_then(|n| n.duration_ms)
+        .map_or("-".to_string(), |d| format!("{d} ms"))
+}
+
 /// The graph drawn left to right by layer, boxes coloured by state.
 pub fn dag_svg(nodes: &[NodeInfo], edges: &[(String, String)]) -> String {
     let layer = layers(nodes, edges);
@@ -148,9 +160,28 @@ pub fn dag_svg(nodes: &[NodeInfo], edges: &[(String, String)]) -> String {
     }
     let n_layers = by_layer.len().max(1);
     let tallest = by_layer.values().map(Vec::len).max().unwrap_or(1);
-    let (box_w, box_h, gap_x, gap_y) = (130.0, 34.0, 40.0, 14.0);
+    let title = "Data-build graph: node state and last duration";
+    let x_label = "Layer (longest path from the source nodes; edges point right, to dependants)";
+    // Boxes as wide as their longest line (bold name, or state and duration) needs.
+    let widest_line = layer
+        .keys()
+        .map(|name| {
+            let info = state.get(name.as_str());
+            let second = format!(
+                "{} · {}",
+                info.map_or("unknown", |n| n.state.as_str()),
+                duration_text(info)
+            );
+            (1.1 * text_width(name, 11.0)).max(text_width(&second, 11.0))
+        })
+        .fold(0.0, f64::max);
+    let box_w = (widest_line + 12.0).max(130.0).ceil();
+    let (box_h, gap_x, gap_y) = (34.0, 40.0, 14.0);
     let (left, top) = (40.0, 40.0);
-    let width = left + n_layers as f64 * (box_w + gap_x) + 20.0;
+    let width = (left + n_layers as f64 * (box_w + gap_x) + 20.0)
+        .max(1.1 * text_width(title, 14.0) + 20.0)
+        .max(text_width(x_label, 11.0) + 20.0)
+        .ceil();
     let height = top + tallest as f64 * (box_h + gap_y) + 50.0;
     let mut pos: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
     for (l, names) in &by_layer {
@@ -173,7 +204,7 @@ pub fn dag_svg(nodes: &[NodeInfo], edges: &[(String, String)]) -> String {
     );
     let _ = writeln!(
         out,
-        "<text class=\"title\" x=\"{}\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">Data-build graph: node state and last duration</text>",
+        "<text class=\"title\" x=\"{}\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">{title}</text>",
         (width / 2.0).round()
     );
     for (a, b) in edges {
@@ -191,9 +222,7 @@ pub fn dag_svg(nodes: &[NodeInfo], edges: &[(String, String)]) -> String {
     for (name, (x, y)) in &pos {
         let info = state.get(name);
         let st = info.map_or("unknown", |n| n.state.as_str());
-        let dur = info
-            .and_then(|n| n.duration_ms)
-            .map_or("-".to_string(), |d| format!("{d} ms"));
+        let dur = duration_text(info);
         let _ = writeln!(
             out,
             "<g><title>{} ({}): {}, {}</title><rect x=\"{x}\" y=\"{y}\" width=\"{box_w}\" height=\"{box_h}\" rx=\"4\" fill=\"{}\" stroke=\"#444\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"bold\">{}</text><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{} · {}</text></g>",
@@ -213,7 +242,7 @@ pub fn dag_svg(nodes: &[NodeInfo], edges: &[(String, String)]) -> String {
     }
     let _ = writeln!(
         out,
-        "<text class=\"axis-label x-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">Layer (longest path from the source nodes; edges point right, to dependants)</text>",
+        "<text class=\"axis-label x-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{x_label}</text>",
         (width / 2.0).round(),
         (height - 10.0).round()
     );
@@ -266,13 +295,20 @@ pub fn robot_coefficients(tables: &[TableDoc]) -> Vec<CoefPoint> {
     points
 }
 
+/// Wide content (tables, the graph) scrolls inside its own box instead of widening the page.
+fn scroll_box(out: &mut String, content: &str) {
+    out.push_str("<div class=\"rc-scroll\">\n");
+    out.push_str(content);
+    out.push_str("</div>\n");
+}
+
 fn section_table<T: ReportTable>(out: &mut String, t: &T) {
-    out.push_str(&render_html(&t.grid()));
+    scroll_box(out, &render_html(&t.grid()));
 }
 
 fn comparison_block<T: ReportTable>(out: &mut String, c: &T) {
     out.push_str("<details><summary>Paper | this run | difference</summary>\n");
-    out.push_str(&render_html(&c.grid()));
+    scroll_box(out, &render_html(&c.grid()));
     out.push_str("</details>\n");
 }
 
@@ -423,8 +459,8 @@ pub fn html_report(input: &ReportInput) -> String {
     out.push_str("</section>\n");
 
     out.push_str("<section id=\"graph\">\n<h2>Data-build graph</h2>\n");
-    out.push_str(&dag_svg(&input.nodes, &input.edges));
-    out.push_str("<table class=\"rc-table\" id=\"nodes\"><caption>Nodes</caption><thead><tr><th>Node</th><th>Operation</th><th>State</th><th>Last duration (ms)</th><th>Key</th><th>Inputs</th></tr></thead><tbody>\n");
+    scroll_box(&mut out, &dag_svg(&input.nodes, &input.edges));
+    out.push_str("<div class=\"rc-scroll\">\n<table class=\"rc-table\" id=\"nodes\"><caption>Nodes</caption><thead><tr><th>Node</th><th>Operation</th><th>State</th><th>Last duration (ms)</th><th>Key</th><th>Inputs</th></tr></thead><tbody>\n");
     let mut inputs: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (a, b) in &input.edges {
         inputs.entry(b.as_str()).or_default().insert(a.as_str());
@@ -447,7 +483,7 @@ pub fn html_report(input: &ReportInput) -> String {
             html_escape(&deps.join(", "))
         );
     }
-    out.push_str("</tbody></table>\n</section>\n");
+    out.push_str("</tbody></table>\n</div>\n</section>\n");
 
     out.push_str("<section id=\"provenance\">\n<h2>Provenance</h2>\n<pre class=\"provenance\">");
     out.push_str(&html_escape(&provenance_text(&input.provenance)));

@@ -22,10 +22,51 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
+/// Default figure width, px; a figure grows beyond it when its labels need the room (the page
+/// scales it down to fit, see the report's CSS).
 const WIDTH: f64 = 760.0;
+/// Narrowest plot area, px.
+const MIN_PLOT: f64 = 480.0;
+/// Font size of ticks, labels and legends; of titles (bold).
+const FONT: f64 = 12.0;
+const TITLE_FONT: f64 = 14.0;
+/// Room at the left edge for the rotated y-axis label (centred on x = 14).
+const Y_LABEL_ROOM: f64 = 24.0;
 const PALETTE: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
 ];
+
+/// Width of one line of text, px: an upper estimate for the usual sans-serif fonts (per-character
+/// advances of DejaVu Sans, the widest common default, rounded up; full-width CJK characters one em).
+/// Margins are sized from it so that no label is cut; the browser test measures the real widths.
+pub fn text_width(text: &str, font_size: f64) -> f64 {
+    let ems: f64 = text
+        .chars()
+        .map(|ch| match ch {
+            ' ' => 0.33,
+            'm' | 'w' | 'M' | 'W' | '%' | '@' => 1.0,
+            'A'..='Z' | '&' | '=' | '+' | '<' | '>' | '~' | '#' => 0.8,
+            'a'..='z' | '0'..='9' | '$' | '?' => 0.65,
+            _ if ch.is_ascii() => 0.5,
+            _ if u32::from(ch) >= 0x2E80 => 1.0,
+            _ => 0.85,
+        })
+        .sum();
+    ems * font_size
+}
+
+/// Bold text is about a tenth wider.
+fn bold_width(text: &str, font_size: f64) -> f64 {
+    1.1 * text_width(text, font_size)
+}
+
+/// The widest of some labels, px.
+fn widest<'a>(labels: impl IntoIterator<Item = &'a str>) -> f64 {
+    labels
+        .into_iter()
+        .map(|l| text_width(l, FONT))
+        .fold(0.0, f64::max)
+}
 
 /// Coordinates rounded to 0.01 px so the text is short and stable.
 fn c(v: f64) -> String {
@@ -93,6 +134,7 @@ impl Scale {
 }
 
 struct Frame {
+    width: f64,
     height: f64,
     left: f64,
     right: f64,
@@ -100,21 +142,45 @@ struct Frame {
     bottom: f64,
 }
 
+impl Frame {
+    /// A frame with the given margins, wide enough for a plot area of at least `MIN_PLOT`, the
+    /// title and the x-axis label.
+    fn fit(height: f64, left: f64, right: f64, title: &str, x_label: &str) -> Frame {
+        let width = [
+            WIDTH,
+            left + MIN_PLOT + right,
+            bold_width(title, TITLE_FONT) + 20.0,
+            text_width(x_label, FONT) + 20.0,
+        ]
+        .into_iter()
+        .fold(0.0, f64::max)
+        .ceil();
+        Frame {
+            width,
+            height,
+            left,
+            right,
+            top: 34.0,
+            bottom: 50.0,
+        }
+    }
+}
+
 fn open(out: &mut String, id: &str, title: &str, f: &Frame) {
     let _ = writeln!(
         out,
         "<svg id=\"{}\" class=\"rc-figure\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\" font-family=\"sans-serif\" font-size=\"12\">",
         html_escape(id),
-        c(WIDTH),
+        c(f.width),
         c(f.height),
-        c(WIDTH),
+        c(f.width),
         c(f.height),
         html_escape(title)
     );
     let _ = writeln!(
         out,
         "<text class=\"title\" x=\"{}\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">{}</text>",
-        c(WIDTH / 2.0),
+        c(f.width / 2.0),
         html_escape(title)
     );
 }
@@ -123,7 +189,11 @@ fn axis_labels(out: &mut String, f: &Frame, x_label: &str, y_label: &str) {
     let _ = writeln!(
         out,
         "<text class=\"axis-label x-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-        c((f.left + WIDTH - f.right) / 2.0),
+        // Centred under the plot area, shifted left if it would run past the figure's edge.
+        c(((f.left + f.width - f.right) / 2.0).clamp(
+            text_width(x_label, FONT) / 2.0 + 4.0,
+            f.width - text_width(x_label, FONT) / 2.0 - 4.0
+        )),
         c(f.height - 8.0),
         html_escape(x_label)
     );
@@ -144,7 +214,7 @@ fn x_axis(out: &mut String, f: &Frame, sx: Scale, ticks: &[(f64, String)]) {
         "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>",
         c(f.left),
         c(y),
-        c(WIDTH - f.right),
+        c(f.width - f.right),
         c(y)
     );
     for (v, label) in ticks {
@@ -180,7 +250,7 @@ fn y_axis(out: &mut String, f: &Frame, sy: Scale, ticks: &[(f64, String)], grid:
                 "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#e5e5e5\"/>",
                 c(f.left),
                 c(y),
-                c(WIDTH - f.right),
+                c(f.width - f.right),
                 c(y)
             );
         }
@@ -198,6 +268,13 @@ fn y_axis(out: &mut String, f: &Frame, sy: Scale, ticks: &[(f64, String)], grid:
     }
 }
 
+/// Left margin for y ticks labelled `ticks` (labels end 8 px before the axis).
+fn y_axis_margin(ticks: &[(f64, String)]) -> f64 {
+    (Y_LABEL_ROOM + widest(ticks.iter().map(|t| t.1.as_str())) + 8.0)
+        .max(70.0)
+        .ceil()
+}
+
 fn numeric_ticks(ticks: &[f64]) -> Vec<(f64, String)> {
     ticks.iter().map(|t| (*t, tick_label(*t, ticks))).collect()
 }
@@ -206,7 +283,7 @@ fn no_data(out: &mut String, f: &Frame) {
     let _ = writeln!(
         out,
         "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#777\">no data</text>",
-        c(WIDTH / 2.0),
+        c(f.width / 2.0),
         c(f.height / 2.0)
     );
 }
@@ -221,13 +298,14 @@ pub fn coefficient_plot(
     points: &[CoefPoint],
 ) -> String {
     let row_h = 18.0;
-    let f = Frame {
-        height: 70.0 + 30.0 + row_h * points.len().max(1) as f64,
-        left: 200.0,
-        right: 20.0,
-        top: 34.0,
-        bottom: 50.0,
-    };
+    let labels = widest(points.iter().map(|p| p.label.as_str()));
+    let f = Frame::fit(
+        70.0 + 30.0 + row_h * points.len().max(1) as f64,
+        (Y_LABEL_ROOM + labels + 8.0).max(200.0).ceil(),
+        20.0,
+        title,
+        x_label,
+    );
     let mut out = String::new();
     open(&mut out, id, title, &f);
     let finite: Vec<f64> = points
@@ -243,7 +321,7 @@ pub fn coefficient_plot(
         d0: ticks.first().copied().unwrap_or(lo),
         d1: ticks.last().copied().unwrap_or(hi),
         p0: f.left,
-        p1: WIDTH - f.right,
+        p1: f.width - f.right,
     };
     x_axis(&mut out, &f, sx, &numeric_ticks(&ticks));
     let _ = writeln!(
@@ -359,15 +437,6 @@ pub fn box_plot(
     y_label: &str,
     groups: &[(String, Vec<f64>)],
 ) -> String {
-    let f = Frame {
-        height: 380.0,
-        left: 70.0,
-        right: 20.0,
-        top: 34.0,
-        bottom: 50.0,
-    };
-    let mut out = String::new();
-    open(&mut out, id, title, &f);
     let stats: Vec<(String, Option<BoxStats>)> = groups
         .iter()
         .map(|(g, v)| (g.clone(), box_stats(v)))
@@ -388,15 +457,19 @@ pub fn box_plot(
     } else {
         nice_ticks(lo, hi, 6)
     };
+    let y_ticks = numeric_ticks(&ticks);
+    let f = Frame::fit(380.0, y_axis_margin(&y_ticks), 20.0, title, x_label);
+    let mut out = String::new();
+    open(&mut out, id, title, &f);
     let sy = Scale {
         d0: ticks.first().copied().unwrap_or(0.0),
         d1: ticks.last().copied().unwrap_or(1.0),
         p0: f.height - f.bottom,
         p1: f.top,
     };
-    y_axis(&mut out, &f, sy, &numeric_ticks(&ticks), true);
+    y_axis(&mut out, &f, sy, &y_ticks, true);
     let n = groups.len().max(1) as f64;
-    let slot = (WIDTH - f.left - f.right) / n;
+    let slot = (f.width - f.left - f.right) / n;
     let sx = |i: usize| f.left + slot * (i as f64 + 0.5);
     let xt: Vec<(f64, String)> = groups
         .iter()
@@ -407,7 +480,7 @@ pub fn box_plot(
         d0: -0.5,
         d1: n - 0.5,
         p0: f.left,
-        p1: WIDTH - f.right,
+        p1: f.width - f.right,
     };
     x_axis(&mut out, &f, sxs, &xt);
     if groups.is_empty() {
@@ -474,15 +547,6 @@ pub fn line_chart(
     y_label: &str,
     series: &[Series],
 ) -> String {
-    let f = Frame {
-        height: 360.0,
-        left: 70.0,
-        right: 110.0,
-        top: 34.0,
-        bottom: 50.0,
-    };
-    let mut out = String::new();
-    open(&mut out, id, title, &f);
     let pts: Vec<(f64, f64)> = series
         .iter()
         .flat_map(|s| s.points.iter().copied())
@@ -503,11 +567,23 @@ pub fn line_chart(
     } else {
         (nice_ticks(xlo, xhi, 8), nice_ticks(ylo, yhi, 6))
     };
+    let y_ticks = numeric_ticks(&yticks);
+    // The legend sits right of the plot: a 20 px line, then the name.
+    let legend = widest(series.iter().map(|s| s.name.as_str()));
+    let f = Frame::fit(
+        360.0,
+        y_axis_margin(&y_ticks),
+        (12.0 + 26.0 + legend + 8.0).max(110.0).ceil(),
+        title,
+        x_label,
+    );
+    let mut out = String::new();
+    open(&mut out, id, title, &f);
     let sx = Scale {
         d0: xticks.first().copied().unwrap_or(0.0),
         d1: xticks.last().copied().unwrap_or(1.0),
         p0: f.left,
-        p1: WIDTH - f.right,
+        p1: f.width - f.right,
     };
     let sy = Scale {
         d0: yticks.first().copied().unwrap_or(0.0),
@@ -515,7 +591,7 @@ pub fn line_chart(
         p0: f.height - f.bottom,
         p1: f.top,
     };
-    y_axis(&mut out, &f, sy, &numeric_ticks(&yticks), true);
+    y_axis(&mut out, &f, sy, &y_ticks, true);
     x_axis(&mut out, &f, sx, &numeric_ticks(&xticks));
     if pts.is_empty() {
         no_data(&mut out, &f);
@@ -535,7 +611,7 @@ pub fn line_chart(
             html_escape(&s.name)
         );
         let ly = f.top + 10.0 + 18.0 * k as f64;
-        let lx = WIDTH - f.right + 12.0;
+        let lx = f.width - f.right + 12.0;
         let _ = writeln!(
             out,
             "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{colour}\" stroke-width=\"2\"/><text class=\"legend\" x=\"{}\" y=\"{}\">{}</text>",
@@ -562,13 +638,14 @@ pub fn bar_chart(
     bars: &[(String, f64)],
 ) -> String {
     let row_h = 16.0;
-    let f = Frame {
-        height: 100.0 + row_h * bars.len().max(1) as f64,
-        left: 110.0,
-        right: 30.0,
-        top: 34.0,
-        bottom: 50.0,
-    };
+    let labels = widest(bars.iter().map(|b| b.0.as_str()));
+    let f = Frame::fit(
+        100.0 + row_h * bars.len().max(1) as f64,
+        (Y_LABEL_ROOM + labels + 6.0).max(110.0).ceil(),
+        30.0,
+        title,
+        x_label,
+    );
     let mut out = String::new();
     open(&mut out, id, title, &f);
     let hi = bars
@@ -586,7 +663,7 @@ pub fn bar_chart(
         d0: ticks.first().copied().unwrap_or(0.0),
         d1: ticks.last().copied().unwrap_or(1.0),
         p0: f.left,
-        p1: WIDTH - f.right,
+        p1: f.width - f.right,
     };
     x_axis(&mut out, &f, sx, &numeric_ticks(&ticks));
     if bars.is_empty() {

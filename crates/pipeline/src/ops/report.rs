@@ -26,6 +26,7 @@ pub static REPORT: FnOp = FnOp::new(
         ("panel", NODE, true),
         ("tfp", NODE, false),
         ("exposure", NODE, false),
+        ("cities", NODE, false),
     ],
     run_report,
 );
@@ -55,6 +56,19 @@ fn mean(v: &[f64]) -> f64 {
     } else {
         v.iter().sum::<f64>() / v.len() as f64
     }
+}
+
+/// Province code -> province name from the city list, when the node has it (codes stay codes
+/// without it).
+fn province_names(ctx: &TaskContext<'_>) -> Result<BTreeMap<String, String>, OpError> {
+    if !ctx.has_input("cities") {
+        return Ok(BTreeMap::new());
+    }
+    let cities = table_in(ctx, "cities")?;
+    let e = || op_err("city list");
+    let codes = cities.str("province_code").map_err(e())?;
+    let names = cities.str("province_name").map_err(e())?;
+    Ok(codes.iter().cloned().zip(names.iter().cloned()).collect())
 }
 
 fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
@@ -95,11 +109,13 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         let ey = ex.i64("year").map_err(op_err("exposure"))?;
         let prov = ex.str("province_code").map_err(op_err("exposure"))?;
         let units = ex.f64("province_robots").map_err(op_err("exposure"))?;
+        let names = province_names(ctx)?;
         if let Some(last) = ey.iter().max().copied() {
             let mut m: BTreeMap<String, f64> = BTreeMap::new();
             for i in 0..ey.len() {
                 if ey[i] == last {
-                    m.insert(prov[i].clone(), units[i]);
+                    let name = names.get(&prov[i]).unwrap_or(&prov[i]);
+                    m.insert(name.clone(), units[i]);
                 }
             }
             province_robots = Some(ProvinceRobots {
@@ -112,7 +128,10 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     for (slot, v) in &ctx.inputs {
         if let robocarb_dag::SlotValue::Node { node, outputs } = v {
             for (name, bytes) in outputs {
-                if name.ends_with(".json") || name == "table" {
+                // Validation reports name the source files on this machine; they are not results.
+                let result = (name.ends_with(".json") && !name.ends_with("validation.json"))
+                    || name == "table";
+                if result {
                     input_hashes.push((
                         format!("{slot} <- {node}/{name}"),
                         ContentHash::of(bytes).short(),

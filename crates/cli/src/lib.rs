@@ -1,7 +1,9 @@
 //! `robocarb`: run, inspect and explain the study's data-build graph.
 //!
-//! This binary only parses arguments, calls the `pipeline` and `dag` crates, and prints. It holds
-//! no logic of its own beyond that (and parquet export, which needs polars).
+//! This crate only parses arguments, calls the `pipeline` and `dag` crates, and prints. It holds
+//! no logic of its own beyond that (and parquet export, which needs polars). The whole program is
+//! [`main`]: the `robocarb` binary calls it, and so does the end-to-end tests' copy of the binary
+//! (`tests/`), which is how those tests get an up-to-date executable without a build step of their own.
 
 mod commands;
 mod export;
@@ -222,7 +224,8 @@ fn default_jobs() -> usize {
         .unwrap_or(1)
 }
 
-fn main() {
+/// Parses the command line, runs the command, and exits with its status (2 on error).
+pub fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("RUST_LOG"))
         .with_writer(std::io::stderr)

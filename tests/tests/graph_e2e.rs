@@ -52,11 +52,7 @@ fn second_run_executes_nothing_and_says_so() {
 /// Every published table on the default data equals its snapshot in tests/snapshots/tables/
 /// (regenerate with UPDATE_SNAPSHOTS=1 after an intended change of the data or the code).
 fn check_table_snapshots(p: &Project) {
-    let dir = std::path::Path::new(
-        &std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    )
-    .join("tests/snapshots/tables");
+    let dir = common::tests_dir().join("snapshots/tables");
     let update = std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1");
     let mut checked = 0;
     for (rel, bytes) in p.outputs() {

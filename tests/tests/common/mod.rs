@@ -10,14 +10,17 @@ pub struct Project {
     pub dir: tempfile::TempDir,
 }
 
+/// The repository root (this package lives in its `tests/` folder).
 pub fn repo_root() -> PathBuf {
-    Path::new(
-        &std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    )
-    .join("../..")
-    .canonicalize()
-    .expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+/// The folder of the test files, their corpus and snapshots (`tests/tests/`).
+pub fn tests_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -49,7 +52,7 @@ impl Project {
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_robocarb"));
+        let mut c = Command::new(env!("CARGO_BIN_EXE_robocarb-e2e"));
         c.current_dir(self.dir.path())
             .args(args)
             .env_remove("ROBOCARB_CODE_SALT")

@@ -1,4 +1,4 @@
-//! The bad-inputs corpus (`tests/bad_inputs/cases.json`): malformed source files, pipeline files
+//! The bad-inputs corpus (`tests/tests/bad_inputs/cases.json`): malformed source files, pipeline files
 //! and sources files, each with the message fragments and exit code the user must see.
 //!
 //! Bad files are made here by mutating a copy of the real default file (so the corpus survives a
@@ -386,7 +386,7 @@ fn run_case(p: &Project, case: &Value, ctx: &EditContext) -> Outcome {
 fn every_bad_input_is_refused_with_a_message_naming_the_place() {
     let p = Project::new();
     p.ok(&["run"]);
-    let corpus = common::repo_root().join("crates/cli/tests/bad_inputs");
+    let corpus = common::tests_dir().join("bad_inputs");
     let manifest: Value = serde_json::from_str(
         &std::fs::read_to_string(corpus.join("cases.json")).expect("cases.json"),
     )
