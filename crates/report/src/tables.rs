@@ -234,6 +234,21 @@ const PANELS: [(&str, &[(&str, &str, bool)]); 3] = [
     ),
 ];
 
+/// How a table shows the extra statistic `key`: `Some(label)` for a row of the statistics panel,
+/// `None` for a key shown otherwise (draws and seeds in the note, interval bounds as `[lo, hi]`).
+pub fn statistic_label(key: &str) -> Option<String> {
+    if NOTE_KEYS.contains(&key) || INTERVALS.iter().any(|(_, lo, hi)| key == *lo || key == *hi) {
+        return None;
+    }
+    Some(
+        PANELS
+            .iter()
+            .flat_map(|(_, stats)| stats.iter())
+            .find(|(k, _, _)| *k == key)
+            .map_or_else(|| humanize(key), |(_, label, _)| label.to_string()),
+    )
+}
+
 /// A key no panel names, as words (`some_stat` -> `Some stat`).
 fn humanize(key: &str) -> String {
     let words = key.replace('_', " ");
