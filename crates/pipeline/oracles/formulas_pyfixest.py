@@ -34,7 +34,7 @@ CASES = [
     ("CARBON ~ ROBOT + controls | city + year", "iid", None, None),
     ("CARBON ~ ROBOT + controls | city + year", "hetero", None, None),
     ("CARBON ~ ROBOT + controls | city + year", "cluster:city+year", None, None),
-    ("CARBON ~ ROBOT + controls | city + year", "cluster:province_code", None, None),
+    ("CARBON ~ ROBOT + controls | city", "cluster:year", None, None),
     ("CARBON ~ ROBOT + controls", "hetero", None, None),
     ("CARBON ~ ROBOT + csw0(controls) | city + year", "cluster:city", None, None),
     ("CARBON ~ ROBOT + csw(GDP, PS, FDI) | city + year", "cluster:city", None, None),
@@ -77,6 +77,21 @@ def substitute(formula):
     return out
 
 
+def single_argument_csw0(formula):
+    """pyfixest wants at least two arguments in csw0(); with one, `csw0(A)` is the two formulas
+    without and with A (the grammar's meaning), fitted one after the other."""
+    start = formula.find("csw0(")
+    if start < 0:
+        return [formula]
+    end = formula.index(")", start)
+    inner = formula[start + 5 : end]
+    if "," in inner:
+        return [formula]
+    without = formula[:start] + formula[end + 1 :]
+    without = without.replace("+  |", " |").replace("+ |", " |").rstrip(" +")
+    return [without, formula[:start] + inner + formula[end + 1 :]]
+
+
 def vcov_of(v):
     if v == "iid":
         return "iid"
@@ -97,8 +112,10 @@ def main():
         if years is not None:
             d = d[(d["year"] >= years[0]) & (d["year"] <= years[1])]
         d = d.reset_index(drop=True)
-        fit = pf.feols(substitute(formula), data=d, vcov=vcov_of(vcov), ssc=SSC, fixef_tol=FIXEF_TOL)
-        fits = fit.all_fitted_models if hasattr(fit, "all_fitted_models") else {fit._fml: fit}
+        fits = {}
+        for f in single_argument_csw0(substitute(formula)):
+            fit = pf.feols(f, data=d, vcov=vcov_of(vcov), ssc=SSC, fixef_tol=FIXEF_TOL)
+            fits.update(fit.all_fitted_models if hasattr(fit, "all_fitted_models") else {fit._fml: fit})
         models = []
         for name, m in fits.items():
             coefs = {}

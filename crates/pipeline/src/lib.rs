@@ -78,6 +78,23 @@ pub fn registry() -> Registry {
         ],
     );
     r.register(
+        Arc::new(&join::ATTACH_COLUMNS),
+        vec![
+            ParamSpec {
+                name: "on",
+                kind: ParamKind::Str,
+                default: ParamValue::Str(String::new()),
+                doc: "the key column of both tables",
+            },
+            ParamSpec {
+                name: "columns",
+                kind: ParamKind::StrList,
+                default: ParamValue::List(Vec::new()),
+                doc: "the lookup's columns to attach",
+            },
+        ],
+    );
+    r.register(
         Arc::new(&tables::TABLE3),
         vec![ParamSpec {
             name: "variables",

@@ -58,7 +58,9 @@ pub use svg::{
     bar_chart, box_plot, box_stats, coefficient_plot, line_chart, nice_ticks, quantile, BoxStats,
     CoefPoint, Series,
 };
-pub use tables::{estimator_name, render, table_files, to_json, Format, ReportTable, DIGITS};
+pub use tables::{
+    estimator_name, render, statistic_label, table_files, to_json, Format, ReportTable, DIGITS,
+};
 pub use types::{
     CoefDoc, ColumnDoc, DescriptiveRow, DescriptiveTable, RobotTable, RobotYear, TableDoc,
     CONSTANT_NAMES, TABLE1_INDUSTRIES,

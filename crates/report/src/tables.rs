@@ -149,17 +149,205 @@ fn foot_rows(columns: &[ColumnDoc]) -> Vec<(String, Vec<Cell>)> {
             })
             .collect(),
     ));
-    let extras: BTreeSet<&String> = columns.iter().flat_map(|c| c.extra.keys()).collect();
-    for key in extras {
-        rows.push((
-            key.clone(),
-            columns
-                .iter()
-                .map(|c| Cell::opt_num(c.extra.get(key).copied(), DIGITS))
-                .collect(),
-        ));
-    }
     rows
+}
+
+/// Extra statistics that are draws or seeds: stated in the note, not as rows.
+const NOTE_KEYS: [&str; 3] = ["boot_reps", "permutations", "seed"];
+
+/// Intervals shown as `[lo, hi]`: (label, lower key, upper key).
+const INTERVALS: [(&str, &str, &str); 2] = [
+    (
+        "Bootstrap 95% CI of ab (percentile)",
+        "boot_pct_lo",
+        "boot_pct_hi",
+    ),
+    (
+        "Bootstrap 95% CI of ab (bias-corrected)",
+        "boot_bc_lo",
+        "boot_bc_hi",
+    ),
+];
+
+/// Extra statistics by panel, in the order shown: (key, label, is a count).
+const PANELS: [(&str, &[(&str, &str, bool)]); 3] = [
+    (
+        "Mediation: indirect effect of ROBOT through the mediator",
+        &[
+            ("indirect_ab", "Indirect effect ab", false),
+            ("sobel_z", "Sobel z", false),
+            ("sobel_p", "Sobel p", false),
+            ("aroian_z", "Aroian z", false),
+            ("aroian_p", "Aroian p", false),
+            ("goodman_z", "Goodman z", false),
+            ("goodman_p", "Goodman p", false),
+            ("proportion_mediated", "Share of the effect mediated", false),
+        ],
+    ),
+    (
+        "Difference between the groups",
+        &[
+            ("diff_p", "Permutation p of the difference", false),
+            ("chow_p", "Chow test p", false),
+        ],
+    ),
+    (
+        "Diagnostics",
+        &[
+            ("wald_chi2", "Wald chi2", false),
+            ("wald_df", "Wald df", true),
+            ("rho", "AR(1) rho", false),
+            ("cragg_donald_f", "Cragg-Donald Wald F", false),
+            ("kleibergen_paap_f", "Kleibergen-Paap rk Wald F", false),
+            ("first_stage_partial_f", "First-stage partial F", false),
+            ("partial_f", "Partial F of the instrument", false),
+            ("partial_r2", "Partial R2 of the instrument", false),
+            ("anderson_rubin_f", "Anderson-Rubin F", false),
+            ("anderson_rubin_p", "Anderson-Rubin p", false),
+            (
+                "stock_yogo_excluded_instruments",
+                "Excluded instruments",
+                true,
+            ),
+            (
+                "stock_yogo_size_10",
+                "Stock-Yogo 10% size critical value",
+                false,
+            ),
+            (
+                "stock_yogo_size_15",
+                "Stock-Yogo 15% size critical value",
+                false,
+            ),
+            (
+                "stock_yogo_size_20",
+                "Stock-Yogo 20% size critical value",
+                false,
+            ),
+            (
+                "stock_yogo_size_25",
+                "Stock-Yogo 25% size critical value",
+                false,
+            ),
+            ("singletons_dropped", "Singletons dropped", true),
+        ],
+    ),
+];
+
+/// How a table shows the extra statistic `key`: `Some(label)` for a row of the statistics panel,
+/// `None` for a key shown otherwise (draws and seeds in the note, interval bounds as `[lo, hi]`).
+pub fn statistic_label(key: &str) -> Option<String> {
+    if NOTE_KEYS.contains(&key) || INTERVALS.iter().any(|(_, lo, hi)| key == *lo || key == *hi) {
+        return None;
+    }
+    Some(
+        PANELS
+            .iter()
+            .flat_map(|(_, stats)| stats.iter())
+            .find(|(k, _, _)| *k == key)
+            .map_or_else(|| humanize(key), |(_, label, _)| label.to_string()),
+    )
+}
+
+/// A key no panel names, as words (`some_stat` -> `Some stat`).
+fn humanize(key: &str) -> String {
+    let words = key.replace('_', " ");
+    let mut c = words.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The panel of extra statistics under the foot: a labelled header row per group of tests, each
+/// statistic with its name, intervals as `[lo, hi]`, counts as integers.
+fn statistics_panel(columns: &[ColumnDoc]) -> Vec<Vec<Cell>> {
+    let keys: BTreeSet<&str> = columns
+        .iter()
+        .flat_map(|c| c.extra.keys().map(String::as_str))
+        .collect();
+    let mut used: BTreeSet<&str> = NOTE_KEYS.into_iter().collect();
+    let mut out = Vec::new();
+    let row = |label: &str, cell: &dyn Fn(&ColumnDoc) -> Cell| -> Vec<Cell> {
+        std::iter::once(Cell::text(label))
+            .chain(columns.iter().map(cell))
+            .collect()
+    };
+    let heading = |label: &str| -> Vec<Cell> {
+        std::iter::once(Cell::text(label))
+            .chain(columns.iter().map(|_| Cell::Empty))
+            .collect()
+    };
+    for (p, (title, stats)) in PANELS.iter().enumerate() {
+        let mut rows = Vec::new();
+        for (key, label, count) in *stats {
+            if !keys.contains(key) {
+                continue;
+            }
+            used.insert(key);
+            rows.push(row(label, &|c| match c.extra.get(*key) {
+                Some(v) if *count && v.fract() == 0.0 && v.abs() < 9e15 => Cell::Int(*v as i64),
+                v => Cell::opt_num(v.copied(), DIGITS),
+            }));
+        }
+        if p == 0 {
+            for (label, lo, hi) in INTERVALS {
+                if !keys.contains(lo) && !keys.contains(hi) {
+                    continue;
+                }
+                used.extend([lo, hi]);
+                rows.push(row(label, &|c| match (c.extra.get(lo), c.extra.get(hi)) {
+                    (Some(a), Some(b)) => Cell::text(format!("[{a:.DIGITS$}, {b:.DIGITS$}]")),
+                    _ => Cell::Empty,
+                }));
+            }
+        }
+        if p == 2 {
+            for key in &keys {
+                if !used.contains(key) {
+                    rows.push(row(&humanize(key), &|c| {
+                        Cell::opt_num(c.extra.get(*key).copied(), DIGITS)
+                    }));
+                }
+            }
+        }
+        if !rows.is_empty() {
+            out.push(heading(title));
+            out.extend(rows);
+        }
+    }
+    out
+}
+
+/// The note on resampling: draws and seed of each bootstrap and permutation test.
+fn draws_note(columns: &[ColumnDoc]) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for (reps_key, what) in [
+        ("boot_reps", "city-cluster bootstrap of ab"),
+        ("permutations", "permutation test of the difference"),
+    ] {
+        let mut seen: Vec<(i64, Option<i64>)> = Vec::new();
+        for c in columns {
+            if let Some(r) = c.extra.get(reps_key) {
+                let v = (*r as i64, c.extra.get("seed").map(|s| *s as i64));
+                if !seen.contains(&v) {
+                    seen.push(v);
+                }
+            }
+        }
+        for (reps, seed) in seen {
+            parts.push(match seed {
+                Some(s) => format!("{what}: {reps} draws, seed {s}"),
+                None => format!("{what}: {reps} draws"),
+            });
+        }
+    }
+    (!parts.is_empty()).then(|| {
+        let mut s = parts.join("; ");
+        if let Some(f) = s.get_mut(0..1) {
+            f.make_ascii_uppercase();
+        }
+        s + "."
+    })
 }
 
 impl ReportTable for TableDoc {
@@ -223,12 +411,18 @@ impl ReportTable for TableDoc {
             .map(|(label, cells)| std::iter::once(Cell::text(label)).chain(cells).collect())
             .collect();
         let mut notes = self.notes.clone();
+        notes.extend(draws_note(&self.columns));
         notes.push(statistic_note(&self.columns));
+        let mut blocks = vec![coef_rows, foot];
+        let panel = statistics_panel(&self.columns);
+        if !panel.is_empty() {
+            blocks.push(panel);
+        }
         Grid {
             id: self.table.clone(),
             title: self.title.clone(),
             header,
-            blocks: vec![coef_rows, foot],
+            blocks,
             notes,
         }
     }

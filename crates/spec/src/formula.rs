@@ -558,6 +558,6 @@ mod tests {
     #[test]
     fn caret_lines_up_under_non_ascii_text() {
         let e = err("碳 ~ X +");
-        assert!(e.to_string().ends_with("  碳 ~ X +\n        ^"), "{e}");
+        assert!(e.to_string().ends_with("  碳 ~ X +\n         ^"), "{e}");
     }
 }

@@ -645,7 +645,8 @@ mod tests {
     #[test]
     fn closest_names() {
         let cols = ["ROBOT", "ROBOT_R", "CARBON", "GDP", "city_code"];
-        assert_eq!(closest("ROBTO", cols, 3), ["ROBOT", "ROBOT_R"]);
+        assert_eq!(closest("ROBTO", cols, 3), ["ROBOT"]);
+        assert_eq!(closest("ROBOT_", cols, 3), ["ROBOT", "ROBOT_R"]);
         assert_eq!(closest("carbon", cols, 3), ["CARBON"]);
         assert!(closest("zzzzzzzz", cols, 3).is_empty());
     }

@@ -4,6 +4,7 @@
 pub mod dea;
 pub mod exposure;
 pub mod ingest;
+pub mod join;
 pub mod model;
 pub mod panel;
 pub mod report;
