@@ -44,6 +44,8 @@
 
 use robocarb_dag::{Engine, LocalExecutor, LocalStore, RunOptions, Silent, Store};
 use robocarb_estimate::dist::{normal_two_sided_p, t_two_sided_p};
+use robocarb_estimate::fgls::GlsOptions;
+use robocarb_estimate::pcse::PcseOptions;
 use robocarb_panel::{Column, Frame};
 use robocarb_pipeline::ops::gls::{fgls_column, pcse_column};
 use robocarb_pipeline::ops::iv::iv_columns;
@@ -348,11 +350,17 @@ fn paper_estimates(
     put("iv_2sls", normal((b, se)));
     put(
         "fgls",
-        normal(first_robot(&fgls_column(data, "fgls")?, "fgls")?),
+        normal(first_robot(
+            &fgls_column(data, "fgls", &GlsOptions::hetero_ar1())?,
+            "fgls",
+        )?),
     );
     put(
         "pcse",
-        normal(first_robot(&pcse_column(data, "pcse")?, "pcse")?),
+        normal(first_robot(
+            &pcse_column(data, "pcse", &PcseOptions::default())?,
+            "pcse",
+        )?),
     );
     put(
         "di_a",

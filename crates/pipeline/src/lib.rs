@@ -63,7 +63,6 @@ pub fn registry() -> Registry {
         &tables::TABLE3,
         &tables::TABLE4,
         &tables::TABLE5,
-        &tables::TABLE6,
         &tables::TABLE7,
         &report::REPORT,
     ] {
@@ -84,6 +83,27 @@ pub fn registry() -> Registry {
                 "winsor_upper",
                 0.99,
                 "upper winsorizing percentile (pooled)",
+            ),
+        ],
+    );
+    let b = |name: &'static str, default: bool, doc: &'static str| ParamSpec {
+        name,
+        kind: ParamKind::Bool,
+        default: ParamValue::Bool(default),
+        doc,
+    };
+    r.register(
+        Arc::new(&tables::TABLE6),
+        vec![
+            b(
+                "fgls_force",
+                true,
+                "xtgls force: AR(1) across gaps in a city's years (no effect without gaps)",
+            ),
+            b(
+                "pcse_pairwise",
+                true,
+                "xtpcse pairwise Sigma (the casewise one when the panel is balanced)",
             ),
         ],
     );

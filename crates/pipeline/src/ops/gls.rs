@@ -1,20 +1,28 @@
 //! Table 6 columns 3 and 4: FGLS (Stata `xtgls, panels(hetero) corr(ar1)`) and PCSE (Stata
-//! `xtpcse`), both with city and year dummies, as the paper runs them.
+//! `xtpcse`), both with city and year dummies, as the paper runs them: the city effects absorbed
+//! (`UnitEffects::Absorbed`, the same numbers as the dummy columns), the year dummies explicit.
+//!
+//! Node parameters: `fgls_force` (Stata `xtgls, force`: AR(1) across gaps in a city's years) and
+//! `pcse_pairwise` (Stata `xtpcse, pairwise`: Sigma from the years each pair of cities shares),
+//! both needed on an unbalanced panel and without effect on a balanced one.
 
-use super::op_err;
 use super::tables::{PanelData, CONTROLS};
-use robocarb_dag::OpError;
-use robocarb_estimate::fgls::{xtgls, GlsOptions, PanelRegression};
+use super::{op_err, param_bool};
+use robocarb_dag::{OpError, TaskContext};
+use robocarb_estimate::fgls::{xtgls, GlsOptions, PanelRegression, UnitEffects};
 use robocarb_estimate::pcse::{xtpcse, PcseOptions};
 use robocarb_report::{CoefDoc, ColumnDoc};
 use std::collections::BTreeMap;
 
-/// Regressors ROBOT + controls, city dummies (first city omitted), year dummies (first year
-/// omitted), and the constant, column-major.
-struct DummyDesign {
+/// Regressors ROBOT + controls, year dummies (first year omitted) and the constant,
+/// column-major. The city effects are the estimators' (`UnitEffects`): absorbed, with the
+/// numbers of city dummies placed before the year dummies.
+struct Design {
     names: Vec<String>,
     x: faer::Mat<f64>,
     time: Vec<i32>,
+    /// Index of the first year dummy: where the dummy form has its city dummies.
+    city_effects_at: usize,
 }
 
 /// CARBON, ROBOT and the controls: the variables whose missing values drop a row.
@@ -22,7 +30,7 @@ fn used_variables() -> Vec<&'static str> {
     ["CARBON", "ROBOT"].into_iter().chain(CONTROLS).collect()
 }
 
-fn dummy_design(data: &PanelData) -> Result<DummyDesign, OpError> {
+fn design(data: &PanelData) -> Result<Design, OpError> {
     let n = data.n();
     let mut names: Vec<String> = vec!["ROBOT".into()];
     names.extend(CONTROLS.iter().map(|s| s.to_string()));
@@ -31,25 +39,25 @@ fn dummy_design(data: &PanelData) -> Result<DummyDesign, OpError> {
         .map(|n| data.col(n))
         .collect::<Result<_, _>>()?;
     let n_dense = dense.len();
-    let n_city = data.city.iter().max().map(|m| *m as usize + 1).unwrap_or(0);
     let n_year = data.year.iter().max().map(|m| *m as usize + 1).unwrap_or(0);
-    names.extend((1..n_city).map(|c| format!("city_{c}")));
     names.extend((1..n_year).map(|t| format!("year_{t}")));
     names.push("_cons".into());
-    // Filled in place (no column copies: at county scale this matrix is ~1 GB).
     let x = faer::Mat::from_fn(n, names.len(), |i, j| {
         if j < n_dense {
             dense[j][i]
-        } else if j < n_dense + n_city - 1 {
-            f64::from(u8::from(data.city[i] as usize + n_dense == j + 1))
-        } else if j < n_dense + n_city + n_year - 2 {
-            f64::from(u8::from(data.year[i] as usize + n_dense + n_city == j + 2))
+        } else if j < n_dense + n_year - 1 {
+            f64::from(u8::from(data.year[i] as usize + n_dense == j + 1))
         } else {
             1.0
         }
     });
     let time = data.years.iter().map(|&y| y as i32).collect();
-    Ok(DummyDesign { names, x, time })
+    Ok(Design {
+        names,
+        x,
+        time,
+        city_effects_at: n_dense,
+    })
 }
 
 /// Coefficients (names, b, se, z, p) of a GLS-type fit.
@@ -73,7 +81,7 @@ fn column(label: &str, estimator: &str, f: Fit<'_>) -> ColumnDoc {
         n,
     } = f;
     for (i, name) in names.iter().enumerate() {
-        if name.starts_with("city_") || name.starts_with("year_") {
+        if name.starts_with("panel_") || name.starts_with("year_") {
             continue;
         }
         let key = if name == "_cons" {
@@ -108,9 +116,30 @@ fn column(label: &str, estimator: &str, f: Fit<'_>) -> ColumnDoc {
     }
 }
 
-pub fn fgls_column(data: &PanelData, label: &str) -> Result<ColumnDoc, OpError> {
+/// The estimator options of Table 6, from the node's parameters.
+pub struct GlsParams {
+    pub fgls: GlsOptions,
+    pub pcse: PcseOptions,
+}
+
+impl GlsParams {
+    pub fn from_ctx(ctx: &TaskContext<'_>) -> Result<Self, OpError> {
+        Ok(Self {
+            fgls: GlsOptions {
+                force: param_bool(ctx, "fgls_force")?,
+                ..GlsOptions::hetero_ar1()
+            },
+            pcse: PcseOptions {
+                pairwise: param_bool(ctx, "pcse_pairwise")?,
+                ..PcseOptions::default()
+            },
+        })
+    }
+}
+
+pub fn fgls_column(data: &PanelData, label: &str, opts: &GlsOptions) -> Result<ColumnDoc, OpError> {
     let data = &*data.complete_cases(&used_variables())?;
-    let d = dummy_design(data)?;
+    let d = design(data)?;
     let y = data.col("CARBON")?;
     let reg = PanelRegression {
         y,
@@ -119,8 +148,13 @@ pub fn fgls_column(data: &PanelData, label: &str) -> Result<ColumnDoc, OpError> 
         panel: &data.city,
         time: &d.time,
     };
-    let r = xtgls(&reg, &GlsOptions::hetero_ar1())
-        .map_err(op_err("FGLS (xtgls panels(hetero) corr(ar1))"))?;
+    let opts = GlsOptions {
+        unit_effects: UnitEffects::Absorbed {
+            at: d.city_effects_at,
+        },
+        ..*opts
+    };
+    let r = xtgls(&reg, &opts).map_err(op_err("FGLS (xtgls panels(hetero) corr(ar1))"))?;
     let mut col = column(
         label,
         "fgls",
@@ -141,9 +175,13 @@ pub fn fgls_column(data: &PanelData, label: &str) -> Result<ColumnDoc, OpError> 
     Ok(col)
 }
 
-pub fn pcse_column(data: &PanelData, label: &str) -> Result<ColumnDoc, OpError> {
+pub fn pcse_column(
+    data: &PanelData,
+    label: &str,
+    opts: &PcseOptions,
+) -> Result<ColumnDoc, OpError> {
     let data = &*data.complete_cases(&used_variables())?;
-    let d = dummy_design(data)?;
+    let d = design(data)?;
     let y = data.col("CARBON")?;
     let reg = PanelRegression {
         y,
@@ -152,7 +190,13 @@ pub fn pcse_column(data: &PanelData, label: &str) -> Result<ColumnDoc, OpError> 
         panel: &data.city,
         time: &d.time,
     };
-    let r = xtpcse(&reg, &PcseOptions::default()).map_err(op_err("PCSE (xtpcse)"))?;
+    let opts = PcseOptions {
+        unit_effects: UnitEffects::Absorbed {
+            at: d.city_effects_at,
+        },
+        ..*opts
+    };
+    let r = xtpcse(&reg, &opts).map_err(op_err("PCSE (xtpcse)"))?;
     let mut col = column(
         label,
         "pcse",

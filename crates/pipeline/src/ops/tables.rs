@@ -361,8 +361,9 @@ fn run_table6(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         Spec::new("(2)", "CARBON", &["ROBOT"]).on("excl_municipalities_plan"),
     ];
     let mut columns = fit_columns(&sub, &specs)?;
-    columns.push(super::gls::fgls_column(&data, "(3)")?);
-    columns.push(super::gls::pcse_column(&data, "(4)")?);
+    let gls = super::gls::GlsParams::from_ctx(ctx)?;
+    columns.push(super::gls::fgls_column(&data, "(3)", &gls.fgls)?);
+    columns.push(super::gls::pcse_column(&data, "(4)", &gls.pcse)?);
     let doc = TableDoc {
         table: "table6".into(),
         title: "Robustness: sample without municipalities and separately planned cities; FGLS; PCSE".into(),
