@@ -22,7 +22,13 @@
 //! `wald_df` is the number kept.
 //!
 //! The computation never forms the N x N covariance: the transform and the weights act panel by
-//! panel, so the cost is a few `N k^2` cross products.
+//! panel, so the cost is a few `N k^2` cross products. Unit fixed effects can be absorbed rather
+//! than passed as dummy columns ([`GlsOptions::unit_effects`], see [`crate::panel_effects`]):
+//! the same numbers at `O(N k^2)` with `k` the other regressors only.
+//!
+//! Gaps: under AR(1) a panel observed at t and t + 2 but not t + 1 is refused
+//! ([`GlsError::TimeGap`]) unless [`GlsOptions::force`] (Stata `force`), which takes the previous
+//! observation of the panel as the lag.
 //!
 //! ```
 //! use faer::Mat;
@@ -84,7 +90,7 @@ pub enum GlsError {
     #[error("panel {panel} has a single observation; an AR(1) model needs at least two")]
     SingletonPanel { panel: u32 },
     #[error(
-        "panel {panel} skips periods after time {time}; xtgls with AR(1) needs consecutive periods"
+        "panel {panel} skips periods after time {time}; xtgls with AR(1) needs consecutive periods (or force)"
     )]
     TimeGap { panel: u32, time: i32 },
     #[error(

@@ -442,11 +442,6 @@ impl ModelSpec {
                     "{} cannot fit the IV formula `{formula}`; use iv_2sls", est.name()
                 )))
             }
-            Estimator::Fgls { force: true, .. } => {
-                let pos = etext.find("force").unwrap_or(0);
-                return Err(SpecError::new("estimator", etext, pos,
-                    "option `force` (Stata xtgls force) is not supported yet by the estimate crate"));
-            }
             _ => {}
         }
         let gls = matches!(est, Estimator::Fgls { .. } | Estimator::Pcse { .. });

@@ -9,7 +9,7 @@
 use super::{op_err, param_i64, table_in, NODE};
 use crate::fingerprint::fingerprint;
 use robocarb_dag::{OpError, Operation, Outputs, ParamValue, Params, SlotSpec, TaskContext};
-use robocarb_estimate::fgls::{xtgls, GlsOptions, PanelRegression};
+use robocarb_estimate::fgls::{xtgls, GlsOptions, PanelRegression, UnitEffects};
 use robocarb_estimate::iv::{iv_fe, IvDesign};
 use robocarb_estimate::pcse::{xtpcse, PcseOptions};
 use robocarb_estimate::{
@@ -506,7 +506,15 @@ fn iv(m: &ResolvedModel, d: &Prepared) -> Result<ModelResult, OpError> {
 
 /// The regressors, then a dummy for every level but the first of each fixed effect, then the
 /// constant: how the paper's xtgls and xtpcse runs include city and year effects.
-fn dummy_design(m: &ResolvedModel, d: &Prepared) -> Result<(Vec<String>, faer::Mat<f64>), OpError> {
+///
+/// The fixed effect named like the panel variable (`[xtset] panel`) is not expanded: the estimators
+/// absorb it (`UnitEffects::Absorbed`, the same numbers as its dummy columns placed right after the
+/// regressors), so no `N x panels` matrix is built.
+fn dummy_design(
+    m: &ResolvedModel,
+    d: &Prepared,
+    absorbed: Option<&str>,
+) -> Result<(Vec<String>, faer::Mat<f64>), OpError> {
     let f = &m.spec.formula;
     let dense: Vec<Cow<[f64]>> = f
         .regressors
@@ -516,7 +524,7 @@ fn dummy_design(m: &ResolvedModel, d: &Prepared) -> Result<(Vec<String>, faer::M
     let mut names: Vec<String> = f.regressors.clone();
     // (first column, ids, levels) of each fixed effect's dummies.
     let mut blocks: Vec<(usize, &[u32], usize)> = Vec::new();
-    for fe in &f.fe {
+    for fe in f.fe.iter().filter(|fe| Some(fe.as_str()) != absorbed) {
         let ids = d.ids(fe);
         let levels = ids.iter().max().map_or(0, |&x| x as usize + 1);
         blocks.push((names.len(), ids, levels));
@@ -555,7 +563,15 @@ fn gls(m: &ResolvedModel, d: &Prepared) -> Result<ModelResult, OpError> {
             m.spec.estimator.name()
         )));
     };
-    let (names, x) = dummy_design(m, d)?;
+    // The panel's own fixed effect is absorbed, the others (year) stay dummy columns.
+    let absorbed = f.fe.iter().find(|fe| *fe == panel).map(String::as_str);
+    let unit_effects = match absorbed {
+        Some(_) => UnitEffects::Absorbed {
+            at: f.regressors.len(),
+        },
+        None => UnitEffects::InDesign,
+    };
+    let (names, x) = dummy_design(m, d, absorbed)?;
     let y = d.num(m, &f.dep)?;
     let time: Vec<i32> = d.num(m, time)?.iter().map(|&t| t as i32).collect();
     let reg = PanelRegression {
@@ -565,7 +581,8 @@ fn gls(m: &ResolvedModel, d: &Prepared) -> Result<ModelResult, OpError> {
         panel: d.ids(panel),
         time: &time,
     };
-    let shown = |n: &String| !f.fe.iter().any(|fe| n.starts_with(&format!("{fe}_")));
+    // The regressors and the constant; not the effects' dummies (`year_3`, `panel_17`).
+    let shown = |n: &String| n == "_cons" || f.regressors.contains(n);
     let keep = |names: &[String], v: &[f64]| -> Vec<f64> {
         names
             .iter()
@@ -582,7 +599,9 @@ fn gls(m: &ResolvedModel, d: &Prepared) -> Result<ModelResult, OpError> {
     let mut col;
     match m.spec.estimator {
         Estimator::Fgls {
-            panels, corr: c, ..
+            panels,
+            corr: c,
+            force,
         } => {
             let opts = GlsOptions {
                 panels: match panels {
@@ -590,6 +609,8 @@ fn gls(m: &ResolvedModel, d: &Prepared) -> Result<ModelResult, OpError> {
                     FglsPanels::Hetero => robocarb_estimate::fgls::GlsPanels::Hetero,
                 },
                 corr: corr(c),
+                force,
+                unit_effects,
                 ..GlsOptions::default()
             };
             let r = xtgls(&reg, &opts)
@@ -614,6 +635,7 @@ fn gls(m: &ResolvedModel, d: &Prepared) -> Result<ModelResult, OpError> {
             let opts = PcseOptions {
                 corr: corr(c),
                 pairwise,
+                unit_effects,
                 ..PcseOptions::default()
             };
             let r = xtpcse(&reg, &opts)
