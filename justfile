@@ -41,6 +41,11 @@ bench *ARGS:
 bench-peers:
     bench/run_peers.sh
 
+# Tables 8 and 9 (the resampling nodes) on an unbalanced real-data panel against the balanced twin
+# (issue 17: at most twice the twin's time); ROBOCARB_REAL_SOURCES overrides data/real/sources.toml.
+bench-resampling:
+    bench/resampling_unbalanced.sh
+
 # Regenerate the embedded default data (the synthetic twin) byte for byte.
 synth:
     cargo robocarb synth --seed 20240401 --out data/default

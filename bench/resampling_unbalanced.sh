@@ -36,11 +36,12 @@ case_runs() {
   case_runs unbalanced_real --sources "$REAL"
 } > "$WORK/runs.jsonl"
 
-python3 - "$WORK/runs.jsonl" "$ROOT/bench/results/resampling_unbalanced.json" "$REPS" <<'PY'
+python3 - "$WORK/runs.jsonl" "$ROOT/bench/results/resampling_unbalanced.json" "$REPS" \
+  "$(basename "$(dirname "$BIN")")/$(basename "$BIN")" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 reps = int(sys.argv[3])
-out = {"reps": reps, "cases": {}}
+out = {"binary": sys.argv[4], "reps": reps, "cases": {}}
 for case in ("balanced_twin", "unbalanced_real"):
     for node in ("table8", "table9"):
         ms = sorted(r["ms"] for r in rows if r["case"] == case and r["node"] == node)
