@@ -26,6 +26,9 @@
 //! ```
 
 mod data;
+mod frame;
+#[cfg(test)]
+mod frame_check;
 mod malmquist;
 #[cfg(test)]
 mod microlp_check;
