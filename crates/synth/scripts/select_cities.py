@@ -1,6 +1,6 @@
 """Select the twin's 274 sample cities from the real 2023 admin-division list (deterministic).
 
-Run from the repo root:  python3 crates/synth/scripts/select_cities.py /work/shared/data/real
+Run from the repo root:  python3 crates/synth/scripts/select_cities.py data/real
 Writes crates/synth/assets/sample_cities.csv (the generated 274-row subset, committed) and copies the
 resource-city list verbatim to crates/synth/assets/resource_based_cities_2013.csv. Standard library only.
 
@@ -17,7 +17,7 @@ Rule (documented in docs/twin.md):
 import csv, shutil, sys
 from pathlib import Path
 
-real = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/data/real")
+real = Path(sys.argv[1] if len(sys.argv) > 1 else "data/real")
 out = Path(__file__).resolve().parent.parent / "assets"
 prov = {r["code"]: r["name"] for r in csv.DictReader(open(real / "admin-divisions/provinces.csv", encoding="utf-8"))}
 cities = list(csv.DictReader(open(real / "admin-divisions/cities.csv", encoding="utf-8")))

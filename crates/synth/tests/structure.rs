@@ -178,16 +178,16 @@ fn group_sizes_match_the_paper() {
     ] {
         assert!(plan.contains(code), "{code}");
     }
-    // the resource list is the real one, verbatim
-    if let Ok(real) =
-        std::fs::read("/work/shared/data/real/resource-cities/resource_based_cities_2013.csv")
-    {
-        assert_eq!(
-            std::fs::read(dir.path().join("attributes/resource_based_cities_2013.csv"))
-                .expect("read"),
-            real
-        );
-    }
+    // the resource list is the real one (the project's copy in data/real), verbatim
+    let real = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/real/resource-cities/resource_based_cities_2013.csv"),
+    )
+    .expect("read data/real/resource-cities/resource_based_cities_2013.csv");
+    assert_eq!(
+        std::fs::read(dir.path().join("attributes/resource_based_cities_2013.csv")).expect("read"),
+        real
+    );
 }
 
 #[test]
