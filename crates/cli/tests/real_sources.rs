@@ -95,7 +95,12 @@ fn check_on_the_real_sources_reports_coverage_and_exits_0() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("ceads_city [ceads_city] ok"), "{text}");
-    assert!(text.contains("安徽巢湖 -> 340100"), "{text}");
+    assert!(
+        text.contains("河北石家庄 -> 130100 (province prefix"),
+        "{text}"
+    );
+    assert!(text.contains("unmatched, dropped (5): "), "{text}");
+    assert!(text.contains("湖北仙桃 (6 rows)"), "{text}");
     assert!(text.contains("all 17 sources valid"), "{text}");
 }
 
