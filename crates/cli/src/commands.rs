@@ -38,6 +38,21 @@ fn find_pipeline() -> Result<PathBuf> {
     }
 }
 
+/// `robocarb check`: print the check of every source; exit 1 when one is invalid.
+pub fn check(pipeline: Option<&Path>, sources: Option<&Path>, json: bool) -> Result<i32> {
+    let file = match pipeline {
+        Some(p) => p.to_path_buf(),
+        None => find_pipeline()?,
+    };
+    let report = robocarb_pipeline::check_sources(&file, sources)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(report.exit_code())
+}
+
 impl Context {
     pub fn open(
         pipeline: Option<&Path>,
@@ -160,6 +175,10 @@ impl Context {
         let report = match result {
             Ok(r) => r,
             Err(EngineError::Failed { failures, report }) => {
+                // What did complete is published (the report shows the failed tables).
+                if !dry_run {
+                    self.publish(&report)?;
+                }
                 if json {
                     println!("{}", run_json(&report, slurm_stats.as_ref())?);
                 }
@@ -213,7 +232,19 @@ impl Context {
     /// files whose content changed are rewritten).
     fn publish(&self, report: &robocarb_dag::RunReport) -> Result<()> {
         let engine = self.engine();
-        let ran: BTreeSet<&str> = report.nodes.iter().map(|n| n.node.as_str()).collect();
+        // Only nodes that completed in this run; a failed node's last build may be from other inputs.
+        let ran: BTreeSet<&str> = report
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.outcome, Outcome::Executed | Outcome::Cached))
+            .map(|n| n.node.as_str())
+            .collect();
+        let not_produced: BTreeSet<&str> = report
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.outcome, Outcome::Failed | Outcome::Skipped))
+            .map(|n| n.node.as_str())
+            .collect();
         let anything_executed = !report.executed().is_empty();
         // out/.robocarb-published.json: published path -> what it was made from, so a no-op run
         // neither re-reads every artifact nor rewrites the report.
@@ -225,6 +256,28 @@ impl Context {
         let mut published = before.clone();
         for node in self.pipeline.graph.nodes() {
             let Some(dir) = &node.publish else { continue };
+            if not_produced.contains(node.name.as_str()) {
+                // Files published from an earlier run of a node that failed now are removed, so
+                // that out/ never shows a table the current inputs did not produce.
+                let prefix = format!("{dir}/");
+                let stale: Vec<String> = published
+                    .keys()
+                    .filter(|rel| rel.starts_with(&prefix))
+                    .filter(|rel| {
+                        engine
+                            .last_outputs(&node.name)
+                            .ok()
+                            .flatten()
+                            .is_some_and(|o| o.contains_key(&rel[prefix.len()..]))
+                    })
+                    .cloned()
+                    .collect();
+                for rel in stale {
+                    let _ = std::fs::remove_file(self.out_dir.join(&rel));
+                    published.remove(&rel);
+                }
+                continue;
+            }
             if !ran.contains(node.name.as_str()) {
                 continue;
             }

@@ -129,6 +129,14 @@ enum Command {
         #[command(subcommand)]
         action: CacheAction,
     },
+    /// Validate every source (schema, types, encoding, sheet, city names) without running the
+    /// graph, and report coverage: cities x years per source, study cities missing, crosswalk
+    /// matches and replacements, city-years with every variable each table needs. Exit 1 when a
+    /// source is invalid, 0 otherwise. Uses the global --sources FILE.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
     /// Generate the synthetic twin's raw files.
     Synth {
         #[arg(long, default_value_t = 20240401)]
@@ -281,6 +289,10 @@ fn dispatch(cli: Cli) -> Result<i32> {
         }
         return commands::synth(*seed, out, *cities, years.as_deref(), process);
     }
+    // Before loading the graph: a sources file naming a missing file is reported, not refused.
+    if let Command::Check { json } = &cli.command {
+        return commands::check(cli.pipeline.as_deref(), cli.sources.as_deref(), *json);
+    }
     let ctx = commands::Context::open(
         cli.pipeline.as_deref(),
         cli.sources.as_deref(),
@@ -351,6 +363,6 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Cache {
             action: CacheAction::Verify,
         } => ctx.verify(),
-        Command::Synth { .. } => unreachable!("handled above"),
+        Command::Synth { .. } | Command::Check { .. } => unreachable!("handled above"),
     }
 }

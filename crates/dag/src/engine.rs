@@ -4,7 +4,7 @@
 use crate::exec::{Executor, Job};
 use crate::remote::{run_task, RemoteExecutor, TaskSpec};
 use crate::graph::{
-    Binding, Graph, NodeSpec, PartitionPlan,
+    Binding, Graph, NodeSpec, PartitionPlan, SlotKind,
 };
 use crate::hash::ContentHash;
 use crate::manifest::{Change, Manifest, ManifestInput, ParamValue, Params};
@@ -145,6 +145,8 @@ struct Task {
     key: ContentHash,
     /// slot -> (node, output names read) for node slots
     reads: BTreeMap<String, (String, Vec<String>)>,
+    /// slot -> (node, error) for tolerant slots whose upstream failed
+    failed_inputs: BTreeMap<String, (String, String)>,
 }
 
 /// The engine over a checked graph and a store.
@@ -204,16 +206,19 @@ impl<'a> Engine<'a> {
         Ok((out, read))
     }
 
-    /// Plan the tasks of `node`, given resolved upstream outputs.
+    /// Plan the tasks of `node`, given resolved upstream outputs and the errors of failed
+    /// upstream nodes (read only through [`SlotKind::NodeOrFailure`] slots).
     fn plan(
         &self,
         node: &NodeSpec,
         sources: &BTreeMap<String, ContentHash>,
         resolved: &BTreeMap<String, Resolved>,
+        errors: &BTreeMap<String, String>,
     ) -> Result<Vec<Task>, EngineError> {
         let mut base_params: Params = node.params.clone();
         let mut source_inputs = Vec::new();
         let mut upstream_names: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut failed_inputs = BTreeMap::new();
         for (slot, b) in &node.inputs {
             match b {
                 Binding::Source(s) => {
@@ -228,9 +233,26 @@ impl<'a> Engine<'a> {
                             .insert(format!("source.{slot}.{k}"), ParamValue::Str(v.clone()));
                     }
                 }
-                Binding::Node(t) => {
-                    upstream_names.insert(slot.clone(), resolved[t].keys().cloned().collect());
-                }
+                Binding::Node(t) => match (resolved.get(t), errors.get(t)) {
+                    (Some(outs), _) => {
+                        upstream_names.insert(slot.clone(), outs.keys().cloned().collect());
+                    }
+                    (None, Some(error)) => {
+                        // The error is part of the key: the task reruns when it changes.
+                        source_inputs.push(ManifestInput {
+                            label: format!("{slot}/failed"),
+                            hash: ContentHash::of(error.as_bytes()),
+                            note: error.clone(),
+                        });
+                        failed_inputs.insert(slot.clone(), (t.clone(), error.clone()));
+                    }
+                    (None, None) => {
+                        return Err(EngineError::Plan {
+                            node: node.name.clone(),
+                            message: format!("upstream node `{t}` has no outputs"),
+                        })
+                    }
+                },
             }
         }
         let plans: Option<Vec<PartitionPlan>> = node
@@ -287,6 +309,7 @@ impl<'a> Engine<'a> {
                 manifest,
                 key,
                 reads: task_reads,
+                failed_inputs: failed_inputs.clone(),
             });
         }
         Ok(tasks)
@@ -373,7 +396,7 @@ impl<'a> Engine<'a> {
                 });
                 continue;
             }
-            let tasks = self.plan(node, &sources, &resolved)?;
+            let tasks = self.plan(node, &sources, &resolved, &BTreeMap::new())?;
             let mut fresh_outputs = Vec::new();
             let mut stale_parts = Vec::new();
             let mut reasons = Vec::new();
@@ -566,7 +589,10 @@ impl<'a> Engine<'a> {
             sources_read,
         };
         let mut resolved: BTreeMap<String, Resolved> = BTreeMap::new();
+        // Nodes without outputs: failed, skipped, or (dry run) would execute.
         let mut failed: BTreeSet<String> = BTreeSet::new();
+        // The error of each failed or skipped node, for tolerant downstream slots.
+        let mut errors: BTreeMap<String, String> = BTreeMap::new();
         let mut failures = Vec::new();
         let mut pending: Vec<usize> = order.clone();
         while !pending.is_empty() {
@@ -574,10 +600,35 @@ impl<'a> Engine<'a> {
             let mut wave = Vec::new();
             let mut rest = Vec::new();
             for &i in &pending {
-                let ups = self.graph.upstream_of(&self.graph.nodes()[i].name);
-                if ups.iter().any(|u| failed.contains(u)) {
-                    let name = self.graph.nodes()[i].name.clone();
+                let node = &self.graph.nodes()[i];
+                let slots = node.op.slots();
+                let tolerant = |slot: &str| {
+                    slots
+                        .iter()
+                        .any(|s| s.name == slot && s.kind == SlotKind::NodeOrFailure)
+                };
+                let mut blocked_by = None;
+                let mut ready = true;
+                for (slot, b) in &node.inputs {
+                    let Binding::Node(u) = b else { continue };
+                    if failed.contains(u) {
+                        if !(tolerant(slot) && errors.contains_key(u)) {
+                            blocked_by.get_or_insert(u.clone());
+                        }
+                    } else if !resolved.contains_key(u) {
+                        ready = false;
+                    }
+                }
+                if let Some(u) = blocked_by {
+                    let name = node.name.clone();
                     failed.insert(name.clone());
+                    // Name the root cause, not only the direct upstream.
+                    let cause = match errors.get(&u) {
+                        Some(e) if e.starts_with("not run: ") => e.clone(),
+                        Some(e) => format!("not run: upstream node `{u}` failed: {e}"),
+                        None => format!("not run: upstream node `{u}` failed"),
+                    };
+                    errors.insert(name.clone(), cause);
                     let run = NodeRun {
                         node: name,
                         outcome: Outcome::Skipped,
@@ -588,7 +639,7 @@ impl<'a> Engine<'a> {
                     };
                     events.node_finished(&run);
                     report.nodes.push(run);
-                } else if ups.iter().all(|u| resolved.contains_key(u)) {
+                } else if ready {
                     wave.push(i);
                 } else {
                     rest.push(i);
@@ -610,10 +661,11 @@ impl<'a> Engine<'a> {
             let mut works = Vec::new();
             for &i in &wave {
                 let node = &self.graph.nodes()[i];
-                let tasks = match self.plan(node, &sources, &resolved) {
+                let tasks = match self.plan(node, &sources, &resolved, &errors) {
                     Ok(t) => t,
                     Err(e) => {
                         failed.insert(node.name.clone());
+                        errors.insert(node.name.clone(), e.to_string());
                         failures.push((node.name.clone(), e.to_string()));
                         let run = NodeRun {
                             node: node.name.clone(),
@@ -781,6 +833,7 @@ impl<'a> Engine<'a> {
                 }
                 let run = if let Some(msg) = error {
                     failed.insert(node.name.clone());
+                    errors.insert(node.name.clone(), msg.clone());
                     failures.push((node.name.clone(), msg.clone()));
                     NodeRun {
                         node: node.name.clone(),
@@ -857,6 +910,7 @@ impl<'a> Engine<'a> {
             key: task.key,
             manifest: task.manifest.clone(),
             reads,
+            failed_inputs: task.failed_inputs.clone(),
             resources: node.task_resources(),
         }
     }

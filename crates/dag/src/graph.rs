@@ -48,6 +48,12 @@ pub enum SlotValue {
         node: String,
         outputs: BTreeMap<String, Vec<u8>>,
     },
+    /// The upstream node bound to a [`SlotKind::NodeOrFailure`] slot failed (or was skipped):
+    /// its error instead of its outputs.
+    Failed {
+        node: String,
+        error: String,
+    },
 }
 
 /// What a running task sees.
@@ -64,10 +70,12 @@ impl TaskContext<'_> {
     pub fn source(&self, slot: &str) -> Result<&SourceInput, OpError> {
         match self.inputs.get(slot) {
             Some(SlotValue::Source(s)) => Ok(s),
-            Some(SlotValue::Node { node, .. }) => Err(OpError::new(format!(
-                "input `{slot}` of node `{}` must be a source, but is node `{node}`",
-                self.node
-            ))),
+            Some(SlotValue::Node { node, .. } | SlotValue::Failed { node, .. }) => {
+                Err(OpError::new(format!(
+                    "input `{slot}` of node `{}` must be a source, but is node `{node}`",
+                    self.node
+                )))
+            }
             None => Err(OpError::new(format!(
                 "node `{}` has no input `{slot}`",
                 self.node
@@ -79,6 +87,9 @@ impl TaskContext<'_> {
     pub fn node_outputs(&self, slot: &str) -> Result<&BTreeMap<String, Vec<u8>>, OpError> {
         match self.inputs.get(slot) {
             Some(SlotValue::Node { outputs, .. }) => Ok(outputs),
+            Some(SlotValue::Failed { node, error }) => Err(OpError::new(format!(
+                "input `{slot}`: node `{node}` failed: {error}"
+            ))),
             Some(SlotValue::Source(s)) => Err(OpError::new(format!(
                 "input `{slot}` of node `{}` must be a node, but is source `{}`",
                 self.node, s.name
@@ -87,6 +98,15 @@ impl TaskContext<'_> {
                 "node `{}` has no input `{slot}`",
                 self.node
             ))),
+        }
+    }
+
+    /// The upstream node and its error, when the node bound to `slot` failed (only for
+    /// [`SlotKind::NodeOrFailure`] slots; `None` otherwise).
+    pub fn failed_input(&self, slot: &str) -> Option<(&str, &str)> {
+        match self.inputs.get(slot) {
+            Some(SlotValue::Failed { node, error }) => Some((node, error)),
+            _ => None,
         }
     }
 
@@ -122,6 +142,10 @@ pub struct PartitionPlan {
 pub enum SlotKind {
     Source,
     Node,
+    /// A node input that tolerates the upstream's failure: the task still runs and sees
+    /// [`SlotValue::Failed`] with the error (the report shows failed tables this way). The run
+    /// still reports the upstream failure.
+    NodeOrFailure,
 }
 
 /// An input slot an operation declares.
@@ -309,7 +333,7 @@ impl Graph {
                                 target: t.clone(),
                             });
                         }
-                        if spec.kind != SlotKind::Node {
+                        if spec.kind == SlotKind::Source {
                             return Err(GraphError::SlotKindMismatch {
                                 node: n.name.clone(),
                                 slot: slot.clone(),

@@ -22,6 +22,9 @@ pub struct TaskSpec {
     pub manifest: Manifest,
     /// slot -> (upstream node, output name -> hash) of the upstream outputs this task reads.
     pub reads: BTreeMap<String, (String, BTreeMap<String, ContentHash>)>,
+    /// slot -> (upstream node, its error) for tolerant slots whose upstream failed.
+    #[serde(default)]
+    pub failed_inputs: BTreeMap<String, (String, String)>,
     /// The node's resources (its own, else its operation's defaults).
     pub resources: Resources,
 }
@@ -119,6 +122,15 @@ pub fn run_task(
                 }),
             );
         }
+    }
+    for (slot, (upstream, error)) in &spec.failed_inputs {
+        inputs.insert(
+            slot.clone(),
+            SlotValue::Failed {
+                node: upstream.clone(),
+                error: error.clone(),
+            },
+        );
     }
     for (slot, (upstream, outs)) in &spec.reads {
         let mut bytes = BTreeMap::new();

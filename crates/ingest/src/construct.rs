@@ -636,7 +636,23 @@ pub fn dea_inputs(parts: &PanelParts) -> Result<Adapted, IngestError> {
             "dea_inputs needs the city yearbook and the city environment sources".into(),
         ));
     }
+    // The DEA's units are the cities the yearbook covers: a city of the list with no yearbook row
+    // at all (a real city list is wider than the yearbook) has no inputs to compare, and is left
+    // out with a note rather than failing the frontier. Gaps within a covered city still fail.
+    let covered = match &parts.yearbook {
+        Some(y) => set_of_codes(y)?,
+        None => Default::default(),
+    };
+    let listed = parts.city_list.str("city_code")?;
+    let keep: Vec<bool> = listed.iter().map(|c| covered.contains(c)).collect();
+    let left_out = keep.iter().filter(|k| !**k).count();
+    if left_out > 0 {
+        report.notes.push(format!(
+            "{left_out} cities of the city list have no yearbook row and are left out of the DEA"
+        ));
+    }
     let only = PanelParts {
+        city_list: parts.city_list.filter(&keep)?,
         emissions: None,
         ventilation: None,
         night_lights: None,

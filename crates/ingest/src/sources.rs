@@ -953,15 +953,16 @@ fn ceads(
 }
 
 /// Municipalities directly under the central government: their districts and counties form one
-/// city coded `PP0000`.
+/// city coded `PP0100` (the code of the municipality's districts, 北京 110100, as the city list of
+/// the twin and the yearbooks use it).
 const MUNICIPALITIES: [&str; 4] = ["11", "12", "31", "50"];
 
-/// The prefecture code of a county code: `PP0000` for municipalities, else the first four
+/// The prefecture code of a county code: `PP0100` for municipalities, else the first four
 /// digits + `00`; `None` for province-administered county-level units (digits 3-4 = `90`).
 pub fn prefecture_of_county(county: &str) -> Option<String> {
     let p = county.get(..2)?;
     if MUNICIPALITIES.contains(&p) {
-        return Some(format!("{p}0000"));
+        return Some(format!("{p}0100"));
     }
     let c = county.get(2..4)?;
     (c != "90").then(|| format!("{}00", county.get(..4).unwrap_or(p)))
@@ -1085,7 +1086,7 @@ fn county_co2(
         ));
     }
     report.notes.push(format!(
-        "{} counties summed into {} prefectures (municipalities as one unit PP0000)",
+        "{} counties summed into {} prefectures (municipalities as one unit PP0100)",
         seen.len() - skipped,
         counties.len()
     ));
@@ -1236,7 +1237,7 @@ fn resource_cities(
 
 /// Build a city list (`city_code, city_name, short_name, province_code, province_name`) from
 /// the admin-divisions files (`cities.csv`: `code,name,provinceCode` with 4-digit codes;
-/// `provinces.csv`: `code,name`). Municipalities become one city `PP0000` named after the
+/// `provinces.csv`: `code,name`). Municipalities become one city `PP0100` named after the
 /// province; province-administered county-level groupings (`xx90`, 省直辖县级行政区划) are left
 /// out.
 pub fn city_list_from_admin_divisions(
@@ -1287,7 +1288,7 @@ pub fn city_list_from_admin_divisions(
             )
         })?;
         let (code, name) = if MUNICIPALITIES.contains(&provs[i].as_str()) {
-            (format!("{}0000", provs[i]), pname.to_string())
+            (format!("{}0100", provs[i]), pname.to_string())
         } else if &code4[2..] == "90" {
             report.notes.push(format!("{code4} {} left out", names[i]));
             continue;

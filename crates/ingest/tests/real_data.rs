@@ -1,24 +1,17 @@
-//! Conformance with real published files in ../shared/data/real (skipped, saying so, when the
-//! folder is absent: CI has it beside the fresh clone).
+//! Conformance with the real published files shipped in `data/real/` (origin, terms and citation
+//! beside each file): they are part of the repository, so these tests run on a fresh clone.
 
 use std::path::{Path, PathBuf};
 
 use robocarb_ingest::*;
 
-fn real() -> Option<PathBuf> {
-    let candidates = [
-        PathBuf::from(format!(
-            "{}/../../../shared/data/real",
-            std::env::var("CARGO_MANIFEST_DIR")
-                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
-        )),
-        PathBuf::from("/work/shared/data/real"),
-    ];
-    let found = candidates.into_iter().find(|p| p.is_dir());
-    if found.is_none() {
-        println!("skipped: ../shared/data/real not present");
-    }
-    found
+/// The project's copy of the real files.
+fn real() -> PathBuf {
+    Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+    )
+    .join("../../data/real")
 }
 
 fn index(real: &Path) -> CityIndex {
@@ -27,21 +20,13 @@ fn index(real: &Path) -> CityIndex {
         &real.join("admin-divisions/provinces.csv"),
     )
     .unwrap();
-    let cw = read_crosswalk(
-        Path::new(&format!(
-            "{}/tests/fixtures/real/crosswalk.csv",
-            std::env::var("CARGO_MANIFEST_DIR")
-                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
-        )),
-        &ReadOptions::default(),
-    )
-    .unwrap();
+    let cw = read_crosswalk(&real.join("crosswalk.csv"), &ReadOptions::default()).unwrap();
     CityIndex::new(&list.frame, Some(&cw.frame)).unwrap()
 }
 
 #[test]
 fn admin_divisions_city_list() {
-    let Some(real) = real() else { return };
+    let real = real();
     let list = city_list_from_admin_divisions(
         &real.join("admin-divisions/cities.csv"),
         &real.join("admin-divisions/provinces.csv"),
@@ -52,14 +37,14 @@ fn admin_divisions_city_list() {
         "{} prefecture-level units from admin-divisions",
         codes.len()
     );
-    assert!(codes.contains(&"110000".to_string()) && codes.contains(&"130100".to_string()));
+    assert!(codes.contains(&"110100".to_string()) && codes.contains(&"130100".to_string()));
     assert!(codes.iter().all(|c| robocarb_panel::is_city_code(c)));
     assert!(!codes.iter().any(|c| &c[2..4] == "90"));
 }
 
 #[test]
 fn ceads_all_290_cities() {
-    let Some(real) = real() else { return };
+    let real = real();
     let idx = index(&real);
     let path = real.join(
         "ceads-cities/The_Emission_Inventories_for_290_Chinese_Cities_from_1997_to_2019.xlsx",
@@ -127,7 +112,7 @@ fn ceads_all_290_cities() {
 
 #[test]
 fn county_co2_balanced_prefecture_panel() {
-    let Some(real) = real() else { return };
+    let real = real();
     let path = real.join("county-co2/county_co2_1997_2017.xlsx");
     let a = read_county_co2(&path, &ReadOptions::default()).unwrap();
     print!("{}", a.report);
@@ -156,15 +141,19 @@ fn county_co2_balanced_prefecture_panel() {
     assert!(nh >= 280, "{nh}");
     let unmatched: Vec<&str> = h.report.unmatched.iter().map(|u| u.name.as_str()).collect();
     println!("county codes not in the 2023 list nor the crosswalk: {unmatched:?}");
-    // 巢湖 (341400) and 莱芜 (371200) are added to 合肥 and 济南; 毕节/铜仁/海东 renamed.
-    for gone in ["341400", "371200", "522200", "522400", "632100"] {
+    // 巢湖 (341400) and 莱芜 (371200) are added to 合肥 and 济南; 毕节/铜仁/海东 and the
+    // Tibet and Xinjiang prefectures that became cities after 2010 are mapped to their new codes.
+    for gone in [
+        "341400", "371200", "522200", "522400", "632100", "542100", "542200", "542300", "542400",
+        "542600", "652100", "652200",
+    ] {
         assert!(!unmatched.contains(&gone), "{gone}");
     }
 }
 
 #[test]
 fn resource_cities_real_list() {
-    let Some(real) = real() else { return };
+    let real = real();
     let idx = index(&real);
     let o = ReadOptions {
         cities: Some(&idx),
@@ -192,4 +181,66 @@ fn resource_cities_real_list() {
         .unwrap()
         .contains(&"370100".to_string()));
     assert!(a.report.unmatched.is_empty(), "{:?}", a.report.unmatched);
+}
+
+/// `data/real/admin-divisions/city_list.csv` (the city list `data/real/sources.toml` uses) is
+/// exactly the derivation of the shipped admin-divisions files.
+#[test]
+fn derived_city_list_is_the_admin_divisions() {
+    let real = real();
+    let derived = city_list_from_admin_divisions(
+        &real.join("admin-divisions/cities.csv"),
+        &real.join("admin-divisions/provinces.csv"),
+    )
+    .unwrap();
+    let shipped = read_city_list(
+        &real.join("admin-divisions/city_list.csv"),
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(shipped.frame, derived.frame);
+    assert_eq!(derived.frame.nrows(), 337);
+}
+
+/// The county inventories summed to 2023 cities through the crosswalk: the merged-away units'
+/// emissions are added to the city they joined, so the city totals equal the county totals of
+/// every county kept.
+#[test]
+fn county_co2_city_totals_keep_every_matched_county() {
+    let real = real();
+    let path = real.join("county-co2/county_co2_1997_2017.xlsx");
+    let raw = read_county_co2(&path, &ReadOptions::default()).unwrap();
+    let idx = index(&real);
+    let o = ReadOptions {
+        cities: Some(&idx),
+        ..ReadOptions::default()
+    };
+    let h = read_county_co2(&path, &o).unwrap();
+    let total = |f: &robocarb_panel::Frame, year: i64| -> f64 {
+        let years = f.i64("year").unwrap();
+        let v = f.f64("co2_mt").unwrap();
+        (0..f.nrows())
+            .filter(|&i| years[i] == year)
+            .map(|i| v[i])
+            .sum()
+    };
+    // What was dropped is exactly the unmatched prefectures' emissions.
+    let codes = raw.frame.str("city_code").unwrap();
+    let years = raw.frame.i64("year").unwrap();
+    let v = raw.frame.f64("co2_mt").unwrap();
+    let dropped: Vec<&str> = h.report.unmatched.iter().map(|u| u.name.as_str()).collect();
+    for year in [2006, 2012, 2017] {
+        let lost: f64 = (0..raw.frame.nrows())
+            .filter(|&i| years[i] == year && dropped.contains(&codes[i].as_str()))
+            .map(|i| v[i])
+            .sum();
+        let (a, b) = (total(&raw.frame, year), total(&h.frame, year) + lost);
+        assert!((a - b).abs() <= 1e-9 * a, "{year}: {a} vs {b}");
+    }
+    // 莱芜 is added to 济南 in every year (fixed 2010 boundaries).
+    assert!(h
+        .report
+        .replacements
+        .iter()
+        .any(|r| r.from == "371200" && r.to == "370100"));
 }

@@ -12,13 +12,15 @@
 //! # Ok::<(), robocarb_pipeline::LoadError>(())
 //! ```
 
+pub mod check;
 pub mod declare;
 pub mod fingerprint;
 pub mod loader;
 pub mod ops;
 pub mod registry;
 
-pub use loader::{load, load_text, LoadError, Pipeline};
+pub use check::{check_sources, CheckReport, SourceCheck, TableCoverage};
+pub use loader::{declared_sources, load, load_text, DeclaredSources, LoadError, Pipeline};
 pub use registry::{OpEntry, ParamKind, ParamSpec, Registry};
 
 use robocarb_dag::ParamValue;

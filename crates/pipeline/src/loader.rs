@@ -386,66 +386,7 @@ pub fn load_text(
     let layers = layers(file, text)?;
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let root = normalize(&base.join(".."));
-    let mut sources = BTreeMap::new();
-    let mut origin = BTreeMap::new();
-    for (name, (layer, table)) in merged(&layers, |p| &p.sources) {
-        if !valid_name(name) {
-            return Err(layer.at(
-                table.span().start,
-                format!("source name `{name}` may use only letters, digits, `_` and `-`"),
-            ));
-        }
-        sources.insert(
-            name.to_string(),
-            source_spec(name, table, &layer.base(), &layer.file, &layer.text)?,
-        );
-        origin.insert(name.to_string(), layer.file.clone());
-    }
-    if let Some(sfile) = sources_override {
-        let sname = sfile.display().to_string();
-        let stext = std::fs::read_to_string(sfile).map_err(|source| LoadError::Read {
-            file: sname.clone(),
-            source,
-        })?;
-        let sparsed: SourcesFile =
-            toml::from_str(&stext).map_err(|e| toml_error(sfile, &stext, e))?;
-        let sbase = sfile.parent().map(Path::to_path_buf).unwrap_or_default();
-        for (name, table) in &sparsed.sources {
-            let Some(default) = sources.get(name) else {
-                return Err(LoadError::At {
-                    file: sname.clone(),
-                    line: line_of(&stext, table.span().start),
-                    message: format!(
-                        "unknown source `{name}`; the pipeline declares: {}",
-                        sources.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                });
-            };
-            let mut spec = source_spec(name, table, &sbase, sfile, &stext)?;
-            // Options not given in the override keep the pipeline's defaults only when the path is
-            // the same kind of file; a user switching files states their options explicitly.
-            for (k, v) in &default.options {
-                if !spec.options.contains_key(k)
-                    && !table.get_ref().contains_key(k)
-                    && same_extension(&default.path, &spec.path)
-                {
-                    spec.options.insert(k.clone(), v.clone());
-                }
-            }
-            if !spec.path.exists() {
-                return Err(LoadError::At {
-                    file: sname.clone(),
-                    line: line_of(&stext, table.span().start),
-                    message: format!(
-                        "source `{name}`: file {} does not exist",
-                        spec.path.display()
-                    ),
-                });
-            }
-            sources.insert(name.clone(), spec);
-            origin.insert(name.clone(), sfile.to_path_buf());
-        }
-    }
+    let (sources, origin) = merge_sources(&layers, sources_override, true)?;
     let declarations = declarations(&layers)?;
     let node_decls = merged(&layers, |p| &p.nodes);
     let mut decl = Declared::default();
@@ -985,6 +926,112 @@ fn tables(
         out.push(layer, start, "table", node);
     }
     Ok(())
+}
+
+/// The named variable sets (`[sets]`) of pipeline `file` and the files it extends.
+pub fn declared_sets(file: &Path) -> Result<robocarb_spec::Sets, LoadError> {
+    let text = std::fs::read_to_string(file).map_err(|source| LoadError::Read {
+        file: file.display().to_string(),
+        source,
+    })?;
+    Ok(declarations(&layers(file, &text)?)?.sets)
+}
+
+/// Sources declared by a pipeline, after a sources file's overrides; each with the file that
+/// declared it.
+pub type DeclaredSources = BTreeMap<String, (SourceSpec, PathBuf)>;
+
+/// The sources of pipeline `file` after applying `sources_override`, without building the graph
+/// and without requiring the files to exist (for `robocarb check`, which reports missing files).
+pub fn declared_sources(
+    file: &Path,
+    sources_override: Option<&Path>,
+) -> Result<DeclaredSources, LoadError> {
+    let text = std::fs::read_to_string(file).map_err(|source| LoadError::Read {
+        file: file.display().to_string(),
+        source,
+    })?;
+    let layers = layers(file, &text)?;
+    let (sources, mut origin) = merge_sources(&layers, sources_override, false)?;
+    Ok(sources
+        .into_iter()
+        .map(|(name, spec)| {
+            let from = origin.remove(&name).unwrap_or_else(|| file.to_path_buf());
+            (name, (spec, from))
+        })
+        .collect())
+}
+
+type SourcesAndOrigin = (BTreeMap<String, SourceSpec>, BTreeMap<String, PathBuf>);
+
+/// The sources of an `extends` chain (a later file overrides an earlier one) with
+/// `sources_override` applied; paths relative to the file that names them.
+fn merge_sources(
+    layers: &[Layer],
+    sources_override: Option<&Path>,
+    require_existing: bool,
+) -> Result<SourcesAndOrigin, LoadError> {
+    let mut sources = BTreeMap::new();
+    let mut origin = BTreeMap::new();
+    for (name, (layer, table)) in merged(layers, |p| &p.sources) {
+        if !valid_name(name) {
+            return Err(layer.at(
+                table.span().start,
+                format!("source name `{name}` may use only letters, digits, `_` and `-`"),
+            ));
+        }
+        sources.insert(
+            name.to_string(),
+            source_spec(name, table, &layer.base(), &layer.file, &layer.text)?,
+        );
+        origin.insert(name.to_string(), layer.file.clone());
+    }
+    if let Some(sfile) = sources_override {
+        let sname = sfile.display().to_string();
+        let stext = std::fs::read_to_string(sfile).map_err(|source| LoadError::Read {
+            file: sname.clone(),
+            source,
+        })?;
+        let sparsed: SourcesFile =
+            toml::from_str(&stext).map_err(|e| toml_error(sfile, &stext, e))?;
+        let sbase = sfile.parent().map(Path::to_path_buf).unwrap_or_default();
+        for (name, table) in &sparsed.sources {
+            let Some(default) = sources.get(name) else {
+                return Err(LoadError::At {
+                    file: sname.clone(),
+                    line: line_of(&stext, table.span().start),
+                    message: format!(
+                        "unknown source `{name}`; the pipeline declares: {}",
+                        sources.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            };
+            let mut spec = source_spec(name, table, &sbase, sfile, &stext)?;
+            // Options not given in the override keep the pipeline's defaults only when the path is
+            // the same kind of file; a user switching files states their options explicitly.
+            for (k, v) in &default.options {
+                if !spec.options.contains_key(k)
+                    && !table.get_ref().contains_key(k)
+                    && same_extension(&default.path, &spec.path)
+                {
+                    spec.options.insert(k.clone(), v.clone());
+                }
+            }
+            if require_existing && !spec.path.exists() {
+                return Err(LoadError::At {
+                    file: sname.clone(),
+                    line: line_of(&stext, table.span().start),
+                    message: format!(
+                        "source `{name}`: file {} does not exist",
+                        spec.path.display()
+                    ),
+                });
+            }
+            sources.insert(name.clone(), spec);
+            origin.insert(name.clone(), sfile.to_path_buf());
+        }
+    }
+    Ok((sources, origin))
 }
 
 fn same_extension(a: &Path, b: &Path) -> bool {

@@ -82,6 +82,19 @@ pub struct ReportInput {
     pub tfp_by_year: Vec<TfpYearMeans>,
     pub province_robots: Option<ProvinceRobots>,
     pub provenance: Provenance,
+    /// Tables that were not produced in this run, each with its error (shown in their place so
+    /// that one failed table does not hide the others).
+    #[serde(default)]
+    pub failed_tables: Vec<FailedTable>,
+}
+
+/// A table node that failed (or was not run because an upstream node failed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedTable {
+    /// The node (`table6`).
+    pub node: String,
+    /// Its error.
+    pub error: String,
 }
 
 const CSS: &str = "
@@ -106,6 +119,8 @@ svg.rc-figure{display:block;box-sizing:border-box;margin:1em 0;background:#fff;b
 .state-fresh{background:#d8f0d8}.state-stale{background:#fbe3c2}.state-never_built{background:#e6e6e6}.state-failed{background:#f6c9c9}
 pre.provenance{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:.85em}
 details{margin:.5em 0}
+.failed-table{border-left:4px solid #c0392b;padding:.2em 1em;margin:1em 0;background:#fbeaea}
+.failed-table p.error{white-space:pre-wrap;font-family:monospace;font-size:.85em}
 ";
 
 fn state_colour(state: &str) -> &'static str {
@@ -402,6 +417,15 @@ pub fn html_report(input: &ReportInput) -> String {
                 comparison_block(&mut out, &c);
             }
         }
+    }
+    for f in &input.failed_tables {
+        let _ = writeln!(
+            out,
+            "<div class=\"failed-table\" id=\"failed-{}\"><h3>{}: not produced</h3><p class=\"error\">{}</p></div>",
+            html_escape(&f.node),
+            html_escape(&f.node),
+            html_escape(&f.error)
+        );
     }
     out.push_str("</section>\n");
 

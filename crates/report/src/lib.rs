@@ -46,8 +46,8 @@ pub use grid::{
     render_latex, render_markdown, stars, Cell, Grid,
 };
 pub use html::{
-    dag_svg, html_report, robot_coefficients, NodeInfo, Provenance, ProvinceRobots, ReportInput,
-    TfpYearMeans,
+    dag_svg, html_report, robot_coefficients, FailedTable, NodeInfo, Provenance, ProvinceRobots,
+    ReportInput, TfpYearMeans,
 };
 pub use published::{
     compare_descriptive, compare_regression, compare_robots, match_column, published, Comparison,

@@ -138,3 +138,33 @@ fn report_contains_every_table_graph_and_provenance() {
     assert!(!html.contains("generated at"));
     assert!(html_report(&with_time).contains("generated at: 2026-11-29T07:00:00Z"));
 }
+
+#[test]
+fn failed_tables_are_shown_with_their_error_beside_the_others() {
+    let mut input = common::sample_input();
+    input.failed_tables = vec![FailedTable {
+        node: "table6".into(),
+        error: "PCSE (xtpcse): no time period is observed in every panel <casewise>".into(),
+    }];
+    let html = html_report(&input);
+    let at = html
+        .find("<div class=\"failed-table\" id=\"failed-table6\">")
+        .expect("failed table block");
+    let block = &html[at..at + html[at..].find("</div>").expect("end of block")];
+    assert!(block.contains("table6: not produced"), "{block}");
+    assert!(
+        block.contains("no time period is observed in every panel &lt;casewise&gt;"),
+        "{block}"
+    );
+    // The tables that exist are still rendered, before the failed one, in the tables section.
+    let tables = html
+        .find("<section id=\"tables\">")
+        .expect("tables section");
+    let figures = html
+        .find("<section id=\"figures\">")
+        .expect("figures section");
+    assert!(tables < at && at < figures);
+    assert!(html[tables..at].contains("Baseline"));
+    // Without failures there is no such block.
+    assert!(!html_report(&common::sample_input()).contains("failed-table\""));
+}

@@ -68,6 +68,7 @@ mod tests {
             key: ContentHash::of(node.as_bytes()),
             manifest,
             reads: Default::default(),
+            failed_inputs: Default::default(),
             resources: Resources {
                 cpus,
                 ..Default::default()

@@ -171,14 +171,12 @@ fn group_sizes_match_the_paper() {
     ] {
         assert!(plan.contains(code), "{code}");
     }
-    // The resource list is the real one, verbatim: the published plan's list as shipped under
-    // data/real/ (with its provenance) where the checkout has it, else the crate's copy of it.
-    let shipped = repo_root().join("data/real/resource-cities/resource_based_cities_2013.csv");
-    let real = std::fs::read(&shipped).unwrap_or_else(|_| {
-        robocarb_synth::cities::RESOURCE_CITIES_CSV
-            .as_bytes()
-            .to_vec()
-    });
+    // the resource list is the real one (the project's copy in data/real), verbatim
+    let real = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/real/resource-cities/resource_based_cities_2013.csv"),
+    )
+    .expect("read data/real/resource-cities/resource_based_cities_2013.csv");
     assert_eq!(
         std::fs::read(dir.path().join("attributes/resource_based_cities_2013.csv")).expect("read"),
         real

@@ -4,6 +4,9 @@
 use super::{frame_in, op_err, table_in, FnOp, NODE, SRC};
 use robocarb_dag::{OpError, Outputs, SourceInput, TaskContext};
 use robocarb_exposure::Classification;
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use robocarb_ingest::{
     read_source, Adapted, CityIndex, ColumnMap, Encoding, IngestError, Location, Problem,
     ReadOptions, Source,
@@ -101,22 +104,56 @@ pub static READ_ATTRIBUTES: FnOp = FnOp::new(
     run_attributes,
 );
 
-/// Read one source with the options its declaration carries (`encoding`, `sheet`).
-fn read(src: &SourceInput, source: Source, base: ReadOptions<'_>) -> Result<Adapted, OpError> {
+/// The adapter that reads a declared source: `default`, or for the CO2 source the one its
+/// `adapter` option names (`ceads_city`, `county_co2`: Chen et al.'s county inventories summed to
+/// cities, in place of CEADs).
+pub fn adapter_of(
+    default: Source,
+    name: &str,
+    options: &BTreeMap<String, String>,
+) -> Result<Source, String> {
+    match options.get("adapter").map(String::as_str) {
+        None => Ok(default),
+        Some(a) if default == Source::CeadsCity && a == Source::CeadsCity.name() => {
+            Ok(Source::CeadsCity)
+        }
+        Some(a) if default == Source::CeadsCity && a == Source::CountyCo2.name() => {
+            Ok(Source::CountyCo2)
+        }
+        Some(a) if default == Source::CeadsCity => Err(format!(
+            "source `{name}`: unknown adapter \"{a}\" (use \"ceads_city\" or \"county_co2\")"
+        )),
+        Some(a) => Err(format!(
+            "source `{name}`: option `adapter = \"{a}\"` is not taken (only the CO2 source has a choice of adapter)"
+        )),
+    }
+}
+
+/// Read a declared source with the options its declaration carries (`encoding`, `sheet`).
+pub fn read_declared(
+    name: &str,
+    path: &Path,
+    options: &BTreeMap<String, String>,
+    source: Source,
+    base: ReadOptions<'_>,
+) -> Result<Adapted, String> {
     let mut opts = base;
-    if let Some(enc) = src.options.get("encoding") {
+    if let Some(enc) = options.get("encoding") {
         opts.encoding = Encoding::parse(enc).ok_or_else(|| {
-            OpError::new(format!(
-                "source `{}`: unknown encoding \"{enc}\" (use \"utf-8\" or \"gbk\")",
-                src.name
-            ))
+            format!("source `{name}`: unknown encoding \"{enc}\" (use \"utf-8\" or \"gbk\")")
         })?;
     }
-    let sheet = src.options.get("sheet").map(String::as_str);
+    let sheet = options.get("sheet").map(String::as_str);
     if sheet.is_some() {
         opts.sheet = sheet;
     }
-    read_source(source, &src.path, &opts).map_err(|e| OpError::new(e.to_string()))
+    read_source(source, path, &opts).map_err(|e| e.to_string())
+}
+
+/// [`read_declared`] for a task's source input.
+fn read(src: &SourceInput, source: Source, base: ReadOptions<'_>) -> Result<Adapted, OpError> {
+    let source = adapter_of(source, &src.name, &src.options).map_err(OpError::new)?;
+    read_declared(&src.name, &src.path, &src.options, source, base).map_err(OpError::new)
 }
 
 fn put(out: &mut Outputs, name: &str, a: &Adapted) -> Result<(), OpError> {
@@ -293,6 +330,8 @@ fn run_environment(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     single(ctx, "file", Source::CityEnvironment)
 }
 
+/// The CO2 node reads CEADs, or with the source option `adapter = "county_co2"` the county
+/// inventories of Chen et al. (2020) summed to cities ([`adapter_of`]).
 fn run_ceads(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     single(ctx, "file", Source::CeadsCity)
 }

@@ -1,13 +1,17 @@
 //! The `report` node: gathers every table and the figure data into a `ReportInput` and renders
-//! the self-contained HTML report. The stored artifact is deterministic; the CLI adds the run's
+//! the self-contained HTML report. Its inputs tolerate failure (`NodeOrFailure`): a table that
+//! failed is shown with its error and the others are still rendered. The stored artifact is deterministic; the CLI adds the run's
 //! graph state, durations and git provenance when it publishes `out/report.html`.
 
-use super::{op_err, table_in, FnOp, NODE};
-use robocarb_dag::{ContentHash, OpError, Outputs, TaskContext};
+use super::{op_err, table_in, FnOp};
+use robocarb_dag::{ContentHash, OpError, Outputs, SlotKind, TaskContext};
 use robocarb_report::{
-    html_report, DescriptiveTable, Provenance, ProvinceRobots, ReportInput, RobotTable, TableDoc,
-    TfpYearMeans,
+    html_report, DescriptiveTable, FailedTable, Provenance, ProvinceRobots, ReportInput,
+    RobotTable, TableDoc, TfpYearMeans,
 };
+
+/// A node input that may have failed.
+const NODE_OR_FAILURE: SlotKind = SlotKind::NodeOrFailure;
 use std::collections::BTreeMap;
 
 pub static REPORT: FnOp = FnOp::new(
@@ -15,18 +19,18 @@ pub static REPORT: FnOp = FnOp::new(
     &["report", "panel"],
     "ops/report.rs",
     &[
-        ("table1", NODE, true),
-        ("table3", NODE, true),
-        ("table4", NODE, false),
-        ("table5", NODE, false),
-        ("table6", NODE, false),
-        ("table7", NODE, false),
-        ("table8", NODE, false),
-        ("table9", NODE, false),
-        ("panel", NODE, true),
-        ("tfp", NODE, false),
-        ("exposure", NODE, false),
-        ("cities", NODE, false),
+        ("table1", NODE_OR_FAILURE, true),
+        ("table3", NODE_OR_FAILURE, true),
+        ("table4", NODE_OR_FAILURE, false),
+        ("table5", NODE_OR_FAILURE, false),
+        ("table6", NODE_OR_FAILURE, false),
+        ("table7", NODE_OR_FAILURE, false),
+        ("table8", NODE_OR_FAILURE, false),
+        ("table9", NODE_OR_FAILURE, false),
+        ("panel", NODE_OR_FAILURE, true),
+        ("tfp", NODE_OR_FAILURE, false),
+        ("exposure", NODE_OR_FAILURE, false),
+        ("cities", NODE_OR_FAILURE, false),
     ],
     run_report,
 );
@@ -61,7 +65,7 @@ fn mean(v: &[f64]) -> f64 {
 /// Province code -> province name from the city list, when the node has it (codes stay codes
 /// without it).
 fn province_names(ctx: &TaskContext<'_>) -> Result<BTreeMap<String, String>, OpError> {
-    if !ctx.has_input("cities") {
+    if !present(ctx, "cities") {
         return Ok(BTreeMap::new());
     }
     let cities = table_in(ctx, "cities")?;
@@ -71,24 +75,47 @@ fn province_names(ctx: &TaskContext<'_>) -> Result<BTreeMap<String, String>, OpE
     Ok(codes.iter().cloned().zip(names.iter().cloned()).collect())
 }
 
+/// True when `slot` is bound to a node that produced its outputs.
+fn present(ctx: &TaskContext<'_>, slot: &str) -> bool {
+    ctx.has_input(slot) && ctx.failed_input(slot).is_none()
+}
+
 fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
-    let robot_table: RobotTable = json_in(ctx, "table1")?;
-    let descriptive: DescriptiveTable = json_in(ctx, "table3")?;
+    let mut failed_tables = Vec::new();
+    for slot in [
+        "table1", "table3", "table4", "table5", "table6", "table7", "table8", "table9",
+    ] {
+        if let Some((node, error)) = ctx.failed_input(slot) {
+            failed_tables.push(FailedTable {
+                node: node.to_string(),
+                error: error.to_string(),
+            });
+        }
+    }
+    let robot_table: Option<RobotTable> = present(ctx, "table1")
+        .then(|| json_in(ctx, "table1"))
+        .transpose()?;
+    let descriptive: Option<DescriptiveTable> = present(ctx, "table3")
+        .then(|| json_in(ctx, "table3"))
+        .transpose()?;
     let mut tables: Vec<TableDoc> = Vec::new();
     for t in ["table4", "table5", "table6", "table7", "table8", "table9"] {
-        if ctx.has_input(t) {
+        if present(ctx, t) {
             tables.push(json_in(ctx, t)?);
         }
     }
-    let panel = table_in(ctx, "panel")?;
-    let years = panel.i64("year").map_err(op_err("panel"))?;
-    let robot = panel.f64("ROBOT").map_err(op_err("panel"))?;
-    let robot_by_year = by_year(years, robot)
-        .into_iter()
-        .map(|(y, v)| (y as i32, v))
-        .collect();
+    let mut robot_by_year = Vec::new();
+    if present(ctx, "panel") {
+        let panel = table_in(ctx, "panel")?;
+        let years = panel.i64("year").map_err(op_err("panel"))?;
+        let robot = panel.f64("ROBOT").map_err(op_err("panel"))?;
+        robot_by_year = by_year(years, robot)
+            .into_iter()
+            .map(|(y, v)| (y as i32, v))
+            .collect();
+    }
     let mut tfp_by_year = Vec::new();
-    if ctx.has_input("tfp") {
+    if present(ctx, "tfp") {
         let tfp = table_in(ctx, "tfp")?;
         let ty = tfp.i64("year").map_err(op_err("tfp"))?;
         let te = by_year(ty, tfp.f64("TE").map_err(op_err("tfp"))?);
@@ -104,7 +131,7 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         }
     }
     let mut province_robots = None;
-    if ctx.has_input("exposure") {
+    if present(ctx, "exposure") {
         let ex = table_in(ctx, "exposure")?;
         let ey = ex.i64("year").map_err(op_err("exposure"))?;
         let prov = ex.str("province_code").map_err(op_err("exposure"))?;
@@ -151,8 +178,8 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     seeds.dedup();
     let input = ReportInput {
         title: "Industrial robots and the CO2 emissions of Chinese cities: a reproduction".into(),
-        robot_table: Some(robot_table),
-        descriptive: Some(descriptive),
+        robot_table,
+        descriptive,
         tables,
         compare_with_paper: true,
         nodes: vec![],
@@ -169,6 +196,7 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
             seeds,
             tool_versions: vec![("robocarb".into(), env!("CARGO_PKG_VERSION").into())],
         },
+        failed_tables,
     };
     let mut out = Outputs::new();
     out.insert("report.html".into(), html_report(&input).into_bytes());

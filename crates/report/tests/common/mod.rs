@@ -200,5 +200,6 @@ pub fn sample_input() -> ReportInput {
             seeds: vec![("bootstrap".into(), 20240601)],
             tool_versions: vec![("rustc".into(), "1.95.0".into())],
         },
+        failed_tables: vec![],
     }
 }
