@@ -79,13 +79,12 @@ fn cycle_is_printed() {
 
 #[test]
 fn parameter_of_the_wrong_type() {
-    let text = format!(
-        "{HEAD}[nodes.t8]\nop = \"table8\"\ninputs = {{ panel = \"t8\" }}\nparams = {{ bootstrap_reps = \"many\" }}\n"
-    );
+    let text =
+        format!("{HEAD}[nodes.p]\nop = \"build_panel\"\nparams = {{ winsor_lower = \"many\" }}\n");
     let msg = load_err(&text);
-    assert!(msg.contains("p.toml:7:"), "{msg}");
+    assert!(msg.contains("p.toml:6:"), "{msg}");
     assert!(
-        msg.contains("parameter `bootstrap_reps` must be an integer, found string"),
+        msg.contains("parameter `winsor_lower` must be a number, found string"),
         "{msg}"
     );
 }
@@ -93,7 +92,7 @@ fn parameter_of_the_wrong_type() {
 #[test]
 fn unknown_parameter_and_bad_toml() {
     let msg = load_err(&format!(
-        "{HEAD}[nodes.t8]\nop = \"table8\"\nparams = {{ reps = 3 }}\n"
+        "{HEAD}[nodes.t3]\nop = \"table3\"\nparams = {{ reps = 3 }}\n"
     ));
     assert!(msg.contains("has no parameter `reps`"), "{msg}");
     let msg = load_err("[nodes.a\nop = 1\n");

@@ -169,8 +169,11 @@ const INTERVALS: [(&str, &str, &str); 2] = [
     ),
 ];
 
-/// Extra statistics by panel, in the order shown: (key, label, is a count).
-const PANELS: [(&str, &[(&str, &str, bool)]); 3] = [
+/// An extra statistic of a panel: (key, label, is a count).
+type Statistic = (&'static str, &'static str, bool);
+
+/// Extra statistics by panel, in the order shown.
+const PANELS: [(&str, &[Statistic]); 3] = [
     (
         "Mediation: indirect effect of ROBOT through the mediator",
         &[
