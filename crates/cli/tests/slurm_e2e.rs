@@ -276,6 +276,34 @@ fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
+/// A coordinator running in the background; if the test fails before waiting for it, it gets
+/// SIGTERM (so it cancels its held jobs) rather than lingering.
+struct Coordinator(Option<std::process::Child>);
+
+impl Coordinator {
+    fn wait(mut self) -> std::process::Output {
+        self.0
+            .take()
+            .expect("running")
+            .wait_with_output()
+            .expect("wait")
+    }
+    fn id(&self) -> u32 {
+        self.0.as_ref().expect("running").id()
+    }
+}
+
+impl Drop for Coordinator {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let _ = c.wait();
+        }
+    }
+}
+
 fn unique(prefix: &str) -> String {
     format!(
         "{prefix}-{}-{}",
@@ -313,6 +341,7 @@ fn cancelled_job_is_reported_with_its_state_and_a_rerun_recovers() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    let child = Coordinator(Some(child));
     let jobs = wait_for("the held jobs", || {
         let j = jobs_of(&run_id);
         (j.len() == 2).then_some(j)
@@ -328,7 +357,7 @@ fn cancelled_job_is_reported_with_its_state_and_a_rerun_recovers() {
     status(&["scancel", jobs[0].0.as_str()]);
     let array = jobs[1].0.split('_').next().expect("array id").to_string();
     status(&["scontrol", "release", array.as_str()]);
-    let out = child.wait_with_output().expect("wait");
+    let out = child.wait();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("CANCELLED"), "{err}");
@@ -367,6 +396,7 @@ fn sigterm_cancels_the_runs_jobs() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    let child = Coordinator(Some(child));
     wait_for("the held job", || {
         (!jobs_of(&run_id).is_empty()).then_some(())
     });
@@ -376,7 +406,7 @@ fn sigterm_cancels_the_runs_jobs() {
         .expect("kill")
         .success();
     assert!(ok);
-    let out = child.wait_with_output().expect("wait");
+    let out = child.wait();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
