@@ -111,7 +111,12 @@ fn bump_ventilation(p: &Project) {
 fn check_load(v: &serde_json::Value, wall: Duration) {
     let waves = stat(v, "waves");
     let sbatch = stat(v, "sbatch_calls");
-    assert_eq!(sbatch, stat(v, "arrays"), "no retries expected: {}", v["slurm"]);
+    assert_eq!(
+        sbatch,
+        stat(v, "arrays"),
+        "no retries expected: {}",
+        v["slurm"]
+    );
     assert!(sbatch <= 2 * waves, "{}", v["slurm"]);
     let bound = (wall.as_secs_f64() / 0.3).ceil() as u64 + waves;
     assert!(
@@ -263,8 +268,39 @@ fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         if let Some(v) = f() {
             return v;
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A coordinator running in the background; if the test fails before waiting for it, it gets
+/// SIGTERM (so it cancels its held jobs) rather than lingering.
+struct Coordinator(Option<std::process::Child>);
+
+impl Coordinator {
+    fn wait(mut self) -> std::process::Output {
+        self.0
+            .take()
+            .expect("running")
+            .wait_with_output()
+            .expect("wait")
+    }
+    fn id(&self) -> u32 {
+        self.0.as_ref().expect("running").id()
+    }
+}
+
+impl Drop for Coordinator {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let _ = c.wait();
+        }
     }
 }
 
@@ -285,41 +321,53 @@ fn cancelled_job_is_reported_with_its_state_and_a_rerun_recovers() {
         return;
     }
     let slurm = Project::new();
-    local_run(&slurm, &["climate", "cities"]);
+    local_run(&slurm, &["ifr", "employment"]);
     let run_id = unique("cancel");
     let s_args = slurm_args(&slurm);
     // Held jobs stay pending until released: one is cancelled, the other released.
     let child = slurm
         .cmd(&args(
             &s_args,
-            &["run", "climate", "cities", "--slurm-opt=--hold", "--slurm-run-id", run_id.as_str()],
+            &[
+                "run",
+                "ifr",
+                "employment",
+                "--slurm-opt=--hold",
+                "--slurm-run-id",
+                run_id.as_str(),
+            ],
         ))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    let child = Coordinator(Some(child));
     let jobs = wait_for("the held jobs", || {
         let j = jobs_of(&run_id);
         (j.len() == 2).then_some(j)
     });
     let status = |args: &[&str]| {
-        let ok = Command::new(args[0]).args(&args[1..]).status().expect("run").success();
+        let ok = Command::new(args[0])
+            .args(&args[1..])
+            .status()
+            .expect("run")
+            .success();
         assert!(ok, "{args:?}");
     };
     status(&["scancel", jobs[0].0.as_str()]);
     let array = jobs[1].0.split('_').next().expect("array id").to_string();
     status(&["scontrol", "release", array.as_str()]);
-    let out = child.wait_with_output().expect("wait");
+    let out = child.wait();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("CANCELLED"), "{err}");
     assert!(err.contains(&run_id), "{err}");
-    let (fresh, cancelled): (Vec<_>, Vec<_>) = ["climate", "cities"]
+    let (fresh, cancelled): (Vec<_>, Vec<_>) = ["ifr", "employment"]
         .into_iter()
         .partition(|n| slurm.json(&["status", "--json", *n])[0]["state"] == "fresh");
     assert_eq!((fresh.len(), cancelled.len()), (1, 1), "{err}");
     // The rerun submits only the cancelled task and ends with the local run's bytes.
-    let again = slurm_run(&slurm, &["climate", "cities"]);
+    let again = slurm_run(&slurm, &["ifr", "employment"]);
     assert_eq!(names(&again, "executed"), vec![cancelled[0].to_string()]);
     assert_eq!(stat(&again, "tasks_submitted"), 1);
     assert!(store_outputs(&slurm, "cache") == store_outputs(&slurm, "cache-local"));
@@ -336,23 +384,35 @@ fn sigterm_cancels_the_runs_jobs() {
     let child = p
         .cmd(&args(
             &s_args,
-            &["run", "climate", "--slurm-opt=--hold", "--slurm-run-id", run_id.as_str()],
+            &[
+                "run",
+                "climate",
+                "--slurm-opt=--hold",
+                "--slurm-run-id",
+                run_id.as_str(),
+            ],
         ))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    wait_for("the held job", || (!jobs_of(&run_id).is_empty()).then_some(()));
+    let child = Coordinator(Some(child));
+    wait_for("the held job", || {
+        (!jobs_of(&run_id).is_empty()).then_some(())
+    });
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .expect("kill")
         .success();
     assert!(ok);
-    let out = child.wait_with_output().expect("wait");
+    let out = child.wait();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("interrupted") && err.contains(&run_id), "{err}");
+    assert!(
+        err.contains("interrupted") && err.contains(&run_id),
+        "{err}"
+    );
     let states = wait_for("the cancellation", || {
         let j = jobs_of(&run_id);
         j.iter().all(|(_, s)| s == "CANCELLED").then_some(j)

@@ -123,9 +123,9 @@ impl Context {
         executor: &SlurmExecutor,
     ) -> Result<i32> {
         let code = self.run_with(nodes, force, dry_run, json, Runner::Slurm(executor))?;
-        executor.finish().with_context(|| {
-            format!("removing the run folder {}", executor.run_dir().display())
-        })?;
+        executor
+            .finish()
+            .with_context(|| format!("removing the run folder {}", executor.run_dir().display()))?;
         Ok(code)
     }
 
@@ -949,7 +949,8 @@ pub fn slurm_executor(
 impl Context {
     /// One array element's tasks (the `worker` subcommand); exit status 1 when any task failed.
     pub fn worker(&self, tasks: &Path, element: usize) -> Result<i32> {
-        let failed = robocarb_slurm::run_element(&self.pipeline.graph, &self.store, tasks, element)?;
+        let failed =
+            robocarb_slurm::run_element(&self.pipeline.graph, &self.store, tasks, element)?;
         Ok(i32::from(failed > 0))
     }
 }

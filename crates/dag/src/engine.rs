@@ -2,12 +2,10 @@
 //! independent tasks), records results, and explains staleness.
 
 use crate::exec::{Executor, Job};
-use crate::remote::{run_task, RemoteExecutor, TaskSpec};
-use crate::graph::{
-    Binding, Graph, NodeSpec, PartitionPlan, SlotKind,
-};
+use crate::graph::{Binding, Graph, NodeSpec, PartitionPlan, SlotKind};
 use crate::hash::ContentHash;
 use crate::manifest::{Change, Manifest, ManifestInput, ParamValue, Params};
+use crate::remote::{run_task, RemoteExecutor, TaskSpec};
 use crate::source::hash_with_cache;
 use crate::store::{ActionEntry, NodeRecord, Store, StoreError};
 use serde::Serialize;
@@ -782,9 +780,10 @@ impl<'a> Engine<'a> {
                         let r = match (end, self.cached(&spec.key)?) {
                             (Some(why), _) => Err(why),
                             (None, Some(entry)) => Ok(entry),
-                            (None, None) => Err(
-                                "its job ended without a verified action entry in the store".into(),
-                            ),
+                            (None, None) => {
+                                Err("its job ended without a verified action entry in the store"
+                                    .into())
+                            }
                         };
                         if let Ok(mut g) = result_slot.lock() {
                             *g = Some(r);

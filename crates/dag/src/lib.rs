@@ -40,7 +40,7 @@ pub use graph::{
 };
 pub use hash::ContentHash;
 pub use lock::StoreLock;
+pub use manifest::{Change, Manifest, ManifestInput, ParamValue, Params};
 pub use remote::{check_spec, run_task, RemoteExecutor, TaskSpec};
 pub use resources::Resources;
-pub use manifest::{Change, Manifest, ManifestInput, ParamValue, Params};
 pub use store::{ActionEntry, LocalStore, NodeRecord, StatEntry, Store, StoreError};

@@ -5,7 +5,9 @@
 //! A remote task proves it finished by what it wrote to the store (blobs, then its action entry);
 //! the engine verifies that entry itself. What an executor reports only explains failures.
 
-use crate::graph::{Binding, Graph, OpError, Outputs, Resources, SlotValue, SourceInput, TaskContext};
+use crate::graph::{
+    Binding, Graph, OpError, Outputs, Resources, SlotValue, SourceInput, TaskContext,
+};
 use crate::hash::ContentHash;
 use crate::manifest::Manifest;
 use crate::store::{ActionEntry, Store};
@@ -57,7 +59,10 @@ pub fn check_spec(graph: &Graph, spec: &TaskSpec) -> Result<(), String> {
         .node(&spec.node)
         .ok_or_else(|| format!("the pipeline has no node `{}`", spec.node))?;
     if spec.manifest.key() != spec.key {
-        return Err(format!("task {}: its manifest does not hash to its key", spec.label()));
+        return Err(format!(
+            "task {}: its manifest does not hash to its key",
+            spec.label()
+        ));
     }
     let code = node.op.code_fingerprint();
     if code != spec.manifest.code {

@@ -60,13 +60,18 @@ struct Element {
     tasks: Vec<usize>,
     /// When the scheduler was first seen to have finished it (results may lag on NFS).
     ended: Option<(Instant, JobState)>,
-    seen: bool,
+    /// The state squeue last listed it in.
+    last: Option<JobState>,
 }
 
 impl SlurmExecutor {
     /// An executor whose run folder is `<store>/slurm/<run id>`. It catches SIGINT and SIGTERM
     /// from now on: an interrupted run cancels its jobs (`scancel --name <run id>`).
-    pub fn new(config: SlurmConfig, worker: Vec<String>, store_root: &Path) -> std::io::Result<Self> {
+    pub fn new(
+        config: SlurmConfig,
+        worker: Vec<String>,
+        store_root: &Path,
+    ) -> std::io::Result<Self> {
         let run_id = config.run_id.clone().unwrap_or_else(|| {
             let secs = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -206,7 +211,10 @@ impl SlurmExecutor {
         let mut args = vec![
             "--parsable".to_string(),
             format!("--job-name={}", self.run_id),
-            format!("--array={}", array_spec(elements.len(), self.config.throttle)),
+            format!(
+                "--array={}",
+                array_spec(elements.len(), self.config.throttle)
+            ),
             format!("--output={}", logs.join("%a.log").display()),
         ];
         if let Some(c) = resources.cpus {
@@ -274,7 +282,7 @@ impl SlurmExecutor {
                 log: logs.join(format!("{i}.log")),
                 tasks: ix.clone(),
                 ended: None,
-                seen: false,
+                last: None,
             })
             .collect())
     }
@@ -340,11 +348,18 @@ impl RemoteExecutor for SlurmExecutor {
         });
         let mut elements = Vec::new();
         for (class, plan) in plans.iter().enumerate() {
-            elements.extend(self.submit_array(wave, class, tasks, &plan.resources, &plan.elements)?);
+            elements.extend(self.submit_array(
+                wave,
+                class,
+                tasks,
+                &plan.resources,
+                &plan.elements,
+            )?);
         }
         let mut results: Vec<Option<Ended>> = vec![None; tasks.len()];
         let initial = Duration::from_secs_f64(self.config.poll_seconds);
-        let max = Duration::from_secs_f64(self.config.poll_max_seconds.max(self.config.poll_seconds));
+        let max =
+            Duration::from_secs_f64(self.config.poll_max_seconds.max(self.config.poll_seconds));
         let latency = Duration::from_secs_f64(self.config.fs_latency_seconds);
         let submitted = Instant::now();
         let mut interval = initial;
@@ -358,24 +373,34 @@ impl RemoteExecutor for SlurmExecutor {
             collect_results(&elements, &mut open, tasks, &mut results);
             if !open.is_empty() {
                 if let Some(states) = self.query() {
+                    let listed: std::collections::BTreeSet<u64> =
+                        states.keys().map(|j| j.job).collect();
                     for &e in &open {
                         let el = &mut elements[e];
                         match states.get(&el.job) {
                             Some(st) => {
-                                el.seen = true;
+                                el.last = Some(st.clone());
                                 if st.is_terminal() && el.ended.is_none() {
                                     el.ended = Some((Instant::now(), st.clone()));
                                 }
                             }
                             // Gone from squeue after it was listed, or never listed long after
-                            // submission: it ended, with a state squeue no longer knows.
+                            // submission: it ended, with a state squeue no longer knows. A
+                            // pending array element that vanishes (its siblings still listed) was
+                            // cancelled: Slurm drops it from the array's record without a state.
                             None if el.ended.is_none()
-                                && (el.seen || submitted.elapsed() > latency.max(initial * 3)) =>
+                                && (el.last.is_some()
+                                    || listed.contains(&el.job.job)
+                                    || submitted.elapsed() > latency.max(initial * 3)) =>
                             {
-                                el.ended = Some((
-                                    Instant::now(),
-                                    JobState::Other("ENDED (no longer listed by squeue)".into()),
-                                ));
+                                let pending = el.last == Some(JobState::Pending)
+                                    || (el.last.is_none() && listed.contains(&el.job.job));
+                                let state = if pending {
+                                    "CANCELLED (while pending; squeue no longer lists it); run again to resume"
+                                } else {
+                                    "ENDED (squeue no longer lists it)"
+                                };
+                                el.ended = Some((Instant::now(), JobState::Other(state.into())));
                             }
                             None => {}
                         }
@@ -520,7 +545,10 @@ mod tests {
         std::fs::write(&log, text).expect("write");
         let t = log_tail(&log);
         assert!(t.contains(&log.display().to_string()), "{t}");
-        assert!(t.contains("line 15") && t.contains("line 6") && !t.contains("line 5\n"), "{t}");
+        assert!(
+            t.contains("line 15") && t.contains("line 6") && !t.contains("line 5\n"),
+            "{t}"
+        );
         assert!(log_tail(&dir.path().join("missing.log")).contains("did not start"));
     }
 }

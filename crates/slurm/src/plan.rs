@@ -22,10 +22,7 @@ pub fn plan_wave(
 ) -> Vec<ArrayPlan> {
     let mut classes: BTreeMap<Resources, Vec<usize>> = BTreeMap::new();
     for (i, t) in tasks.iter().enumerate() {
-        classes
-            .entry(t.resources.or(defaults))
-            .or_default()
-            .push(i);
+        classes.entry(t.resources.or(defaults)).or_default().push(i);
     }
     classes
         .into_iter()

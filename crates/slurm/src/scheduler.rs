@@ -196,7 +196,10 @@ pub fn submit(
                 calls,
             ));
         }
-        tracing::warn!("sbatch failed ({stderr}); retrying in {:.1} s", wait.as_secs_f64());
+        tracing::warn!(
+            "sbatch failed ({stderr}); retrying in {:.1} s",
+            wait.as_secs_f64()
+        );
         if !sleep_unless(wait, stop) {
             return Err((SubmitError::Interrupted, calls));
         }

@@ -84,7 +84,8 @@ pub fn run_element(
     let mut failed = 0;
     for spec in &tasks {
         let start = std::time::Instant::now();
-        let outcome = check_spec(graph, spec).and_then(|()| run_task(graph, store, spec, &|_: u64, _: u64| {}));
+        let outcome = check_spec(graph, spec)
+            .and_then(|()| run_task(graph, store, spec, &|_: u64, _: u64| {}));
         let error = match outcome {
             Ok(_) => {
                 eprintln!(
