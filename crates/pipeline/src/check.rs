@@ -105,9 +105,7 @@ impl CheckReport {
 
 /// Panel variables each table needs (read from the sources), and those the run computes.
 /// The controls are the pipeline file's set `controls` (none when it declares no such set).
-fn table_needs<'a>(
-    controls: &'a [String],
-) -> Vec<(&'static str, Vec<&'a str>, Vec<&'static str>)> {
+fn table_needs<'a>(controls: &'a [String]) -> Vec<(&'static str, Vec<&'a str>, Vec<&'static str>)> {
     let with = |extra: &[&'static str]| -> Vec<&'a str> {
         extra
             .iter()
