@@ -308,7 +308,13 @@ fn a_failed_table_is_shown_in_the_report_and_the_run_exits_non_zero() {
             .unwrap()
             .to_string()
     };
-    assert_eq!(outcome("table9"), "failed");
+    // Table 9 fails itself or is skipped because its group-difference node failed; either way
+    // it has an error the report shows.
+    assert!(
+        ["failed", "skipped"].contains(&outcome("table9").as_str()),
+        "{}",
+        outcome("table9")
+    );
     assert_eq!(outcome("table4"), "executed");
     assert_eq!(outcome("report"), "executed");
     let error = nodes.iter().find(|x| x["node"] == "table9").unwrap()["error"]

@@ -196,17 +196,22 @@ fn study_via_slurm_is_byte_identical_then_submits_nothing_then_only_stale_tasks(
     assert!(store_outputs(&p, "cache") == store_outputs(&p, "cache-local"));
 }
 
-/// The `  node: message` line(s) of a failed run's stderr for `node`, up to the job log.
+/// The message of the `  node: message` (or `  node (declared at FILE:LINE): message`) line of a
+/// failed run's stderr for `node`.
 fn failure_of(stderr: &str, node: &str) -> String {
-    let head = format!("  {node}: ");
-    let from = stderr
-        .find(&head)
-        .unwrap_or_else(|| panic!("no failure of {node} in:\n{stderr}"));
-    stderr[from + head.len()..]
+    let line = stderr
         .lines()
-        .next()
-        .expect("message")
-        .to_string()
+        .find(|l| {
+            l.strip_prefix(&format!("  {node}"))
+                .is_some_and(|rest| rest.starts_with(": ") || rest.starts_with(" (declared at "))
+        })
+        .unwrap_or_else(|| panic!("no failure of {node} in:\n{stderr}"));
+    let rest = &line[2 + node.len()..];
+    let message = match rest.strip_prefix(" (declared at ") {
+        Some(r) => r.split_once("): ").map_or(r, |(_, m)| m),
+        None => &rest[2..],
+    };
+    message.to_string()
 }
 
 #[test]

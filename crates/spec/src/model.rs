@@ -609,16 +609,22 @@ mod tests {
         let e =
             ModelSpec::new(ols.clone(), Some("pcse"), Some("cluster:f"), None, None).unwrap_err();
         assert!(e.message.contains("does not apply to pcse"), "{e}");
-        let e = ModelSpec::new(
+        let m = ModelSpec::new(
             ols.clone(),
             Some("fgls(panels:hetero, force)"),
             None,
             None,
             None,
         )
-        .unwrap_err();
-        assert_eq!(e.pos, 20);
-        assert!(e.message.contains("not supported yet"));
+        .unwrap();
+        assert_eq!(
+            m.estimator,
+            Estimator::Fgls {
+                panels: FglsPanels::Hetero,
+                corr: GlsCorr::Independent,
+                force: true
+            }
+        );
         let m =
             ModelSpec::new(ols, None, Some("cluster:g"), Some("h == 1"), Some("2008..")).unwrap();
         assert_eq!(m.columns(), ["Y", "X", "f", "g", "h"]);
