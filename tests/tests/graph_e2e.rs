@@ -205,8 +205,22 @@ fn editing_one_crate_makes_only_its_nodes_stale() {
     assert!(why.contains("code crate:dea changed"), "{why}");
     // Editing the estimation code reaches the models, tests and tables only, not the data build.
     let data_build = [
-        "cities", "ifr", "employment", "yearbook", "environment", "ceads", "climate", "energy",
-        "firms", "attributes", "exposure", "dea_inputs", "dea_frontier", "dea_ml", "tfp", "panel",
+        "cities",
+        "ifr",
+        "employment",
+        "yearbook",
+        "environment",
+        "ceads",
+        "climate",
+        "energy",
+        "firms",
+        "attributes",
+        "exposure",
+        "dea_inputs",
+        "dea_frontier",
+        "dea_ml",
+        "tfp",
+        "panel",
         "table1",
     ];
     let out = p

@@ -239,12 +239,51 @@ fn assert_every_table_published(p: &Project) {
     assert!(!html.contains("class=\"failed-table\""));
 }
 
-/// Table 6 on the unbalanced real panel needs PCSE `pairwise` (branch "gls").
+/// The study on the real CEADs panel (unbalanced: 84 of 274 cities cover every year) completes
+/// except Table 6's PCSE column: with city dummies, xtpcse's pairwise Sigma gives an indefinite
+/// coefficient covariance there, which the estimator refuses (as the independent oracle does; see
+/// docs/real-data.md). FGLS with `force` runs; every other table and the report are published, the
+/// report showing Table 6 with its error, and the run exits non-zero.
 #[test]
-fn the_whole_study_completes_on_the_real_sources() {
+fn the_study_on_the_real_sources_completes_but_for_the_pcse_column() {
     let p = Project::new();
-    run_to_completion(&p, "data/real/sources.toml");
-    assert_every_table_published(&p);
+    let out = p.run(&["run", "--sources", "data/real/sources.toml", "--json"]);
+    assert!(!out.status.success());
+    let r: Value = serde_json::from_slice(&out.stdout).expect("run json");
+    let nodes = r["nodes"].as_array().expect("nodes");
+    let outcome = |n: &str| -> String {
+        nodes
+            .iter()
+            .find(|x| x["node"] == n)
+            .map_or("absent".into(), |x| {
+                x["outcome"].as_str().unwrap_or("").to_string()
+            })
+    };
+    let not_done: Vec<&str> = nodes
+        .iter()
+        .filter(|x| x["outcome"] != "executed" && x["outcome"] != "cached")
+        .filter_map(|x| x["node"].as_str())
+        .collect();
+    assert_eq!(not_done, ["t6_pcse", "table6"], "{r}");
+    assert_eq!(outcome("t6_fgls"), "executed");
+    let error = nodes
+        .iter()
+        .find(|x| x["node"] == "t6_pcse")
+        .expect("t6_pcse")["error"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(error.contains("positive semidefinite"), "{error}");
+    for t in [
+        "table1", "table3", "table4", "table5", "table7", "table8", "table9",
+    ] {
+        assert!(
+            p.path(&format!("out/tables/{t}.md")).exists(),
+            "{t} not published"
+        );
+    }
+    let html = std::fs::read_to_string(p.path("out/report.html")).expect("report");
+    assert!(html.contains("id=\"failed-table6\""));
     let t4 = std::fs::read_to_string(p.path("out/tables/table4.md")).expect("table4");
     assert!(t4.contains("ROBOT"), "{t4}");
 }
@@ -317,7 +356,12 @@ fn a_failed_table_is_shown_in_the_report_and_the_run_exits_non_zero() {
     );
     assert_eq!(outcome("table4"), "executed");
     assert_eq!(outcome("report"), "executed");
-    let error = nodes.iter().find(|x| x["node"] == "table9").unwrap()["error"]
+    // The error to show: Table 9's own, or that of the failed node it stands behind.
+    let error = nodes
+        .iter()
+        .find(|x| x["node"] == "table9" && x["outcome"] == "failed")
+        .or_else(|| nodes.iter().find(|x| x["outcome"] == "failed"))
+        .expect("a failed node")["error"]
         .as_str()
         .unwrap()
         .to_string();
