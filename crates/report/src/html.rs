@@ -1,13 +1,16 @@
 //! The self-contained HTML report: every table (with the paper comparison), the
-//! data-build graph with node states, four figures drawn as inline SVG, and a
-//! provenance block. No external requests: inline CSS, no scripts, no fonts.
+//! data-build graph with node states, four figures drawn as inline SVG, a multiverse's
+//! specification curve and summary when there is one, and a provenance block. No external
+//! requests: inline CSS, no scripts, no fonts.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::curve::SVG_NS;
 use crate::grid::{html_escape, render_html};
+use crate::markdown::markdown_html;
 use crate::published::{compare_descriptive, compare_regression, compare_robots, published};
 use crate::svg::{
     bar_chart, box_plot, coefficient_plot, line_chart, text_width, CoefPoint, Series,
@@ -86,6 +89,21 @@ pub struct ReportInput {
     /// that one failed table does not hide the others).
     #[serde(default)]
     pub failed_tables: Vec<FailedTable>,
+    /// The multiverse's specification curve and summary, shown in a section of their own. Left
+    /// out of the JSON when absent, so a report input without one serializes as it always has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiverse: Option<MultiverseSection>,
+}
+
+/// A multiverse as the report shows it: the curve ([`crate::spec_curve`]) and the summary.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiverseSection {
+    /// The multiverse's name (`robot_carbon`).
+    pub name: String,
+    /// The specification curve, a self-contained `<svg>`, embedded as given.
+    pub curve_svg: String,
+    /// The summary in Markdown (`summary.md`), shown converted and escaped.
+    pub summary_markdown: String,
 }
 
 /// A table node that failed (or was not run because an upstream node failed).
@@ -378,7 +396,16 @@ pub fn html_report(input: &ReportInput) -> String {
         html_escape(title),
         html_escape(title)
     );
-    out.push_str("<nav><ul><li><a href=\"#tables\">Tables</a></li><li><a href=\"#figures\">Figures</a></li><li><a href=\"#graph\">Data-build graph</a></li><li><a href=\"#provenance\">Provenance</a></li></ul></nav>\n");
+    // The multiverse's entry only when it has one: a report without it keeps its bytes.
+    let _ = writeln!(
+        out,
+        "<nav><ul><li><a href=\"#tables\">Tables</a></li><li><a href=\"#figures\">Figures</a></li>{}<li><a href=\"#graph\">Data-build graph</a></li><li><a href=\"#provenance\">Provenance</a></li></ul></nav>",
+        if input.multiverse.is_some() {
+            "<li><a href=\"#multiverse\">Multiverse</a></li>"
+        } else {
+            ""
+        }
+    );
 
     let paper = if input.compare_with_paper {
         match published() {
@@ -481,6 +508,27 @@ pub fn html_report(input: &ReportInput) -> String {
         &bars,
     ));
     out.push_str("</section>\n");
+
+    if let Some(m) = &input.multiverse {
+        let _ = writeln!(
+            out,
+            "<section id=\"multiverse\">\n<h2>Multiverse: {}</h2>",
+            html_escape(&m.name)
+        );
+        // Inline, HTML gives the SVG its namespace; without the attribute the report keeps no
+        // URL outside its provenance text.
+        let svg = match m.curve_svg.strip_prefix(SVG_NS) {
+            Some(rest) => format!("<svg {rest}"),
+            None => m.curve_svg.clone(),
+        };
+        out.push_str(&svg);
+        if !svg.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str("<div class=\"multiverse-summary\">\n");
+        out.push_str(&markdown_html(&m.summary_markdown));
+        out.push_str("</div>\n</section>\n");
+    }
 
     out.push_str("<section id=\"graph\">\n<h2>Data-build graph</h2>\n");
     scroll_box(&mut out, &dag_svg(&input.nodes, &input.edges));

@@ -5,7 +5,8 @@
 //! returns text: Markdown, LaTeX (booktabs), CSV, JSON and HTML fragments per table
 //! ([`render`]), the "paper | this run | difference" comparison with the published
 //! figures embedded from `data/published_tables.toml` ([`published`],
-//! [`compare_regression`]), and one self-contained HTML report ([`html_report`]).
+//! [`compare_regression`]), a multiverse's specification curve ([`spec_curve`]), and one
+//! self-contained HTML report ([`html_report`]).
 //!
 //! It must not re-estimate anything, read or write files, depend on polars, or put
 //! anything non-deterministic (time, random ids) into its output unless passed in.
@@ -34,20 +35,23 @@
 //! assert_eq!(row.paper, Some(-0.025));
 //! ```
 
+mod curve;
 mod grid;
 mod html;
+mod markdown;
 mod published;
 mod svg;
 mod tables;
 mod types;
 
+pub use curve::{spec_curve, CurveInput, CurveSpec};
 pub use grid::{
     cell_plain, format_number, html_escape, latex_document, latex_escape, render_csv, render_html,
     render_latex, render_markdown, stars, Cell, Grid,
 };
 pub use html::{
-    dag_svg, html_report, robot_coefficients, FailedTable, NodeInfo, Provenance, ProvinceRobots,
-    ReportInput, TfpYearMeans,
+    dag_svg, html_report, robot_coefficients, FailedTable, MultiverseSection, NodeInfo, Provenance,
+    ProvinceRobots, ReportInput, TfpYearMeans,
 };
 pub use published::{
     compare_descriptive, compare_regression, compare_robots, match_column, published, Comparison,

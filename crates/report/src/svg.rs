@@ -28,11 +28,11 @@ const WIDTH: f64 = 760.0;
 /// Narrowest plot area, px.
 const MIN_PLOT: f64 = 480.0;
 /// Font size of ticks, labels and legends; of titles (bold).
-const FONT: f64 = 12.0;
-const TITLE_FONT: f64 = 14.0;
+pub(crate) const FONT: f64 = 12.0;
+pub(crate) const TITLE_FONT: f64 = 14.0;
 /// Room at the left edge for the rotated y-axis label (centred on x = 14).
-const Y_LABEL_ROOM: f64 = 24.0;
-const PALETTE: [&str; 6] = [
+pub(crate) const Y_LABEL_ROOM: f64 = 24.0;
+pub(crate) const PALETTE: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
 ];
 
@@ -56,12 +56,12 @@ pub fn text_width(text: &str, font_size: f64) -> f64 {
 }
 
 /// Bold text is about a tenth wider.
-fn bold_width(text: &str, font_size: f64) -> f64 {
+pub(crate) fn bold_width(text: &str, font_size: f64) -> f64 {
     1.1 * text_width(text, font_size)
 }
 
 /// The widest of some labels, px.
-fn widest<'a>(labels: impl IntoIterator<Item = &'a str>) -> f64 {
+pub(crate) fn widest<'a>(labels: impl IntoIterator<Item = &'a str>) -> f64 {
     labels
         .into_iter()
         .map(|l| text_width(l, FONT))
@@ -69,7 +69,7 @@ fn widest<'a>(labels: impl IntoIterator<Item = &'a str>) -> f64 {
 }
 
 /// Coordinates rounded to 0.01 px so the text is short and stable.
-fn c(v: f64) -> String {
+pub(crate) fn c(v: f64) -> String {
     let s = format!("{v:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
     if s == "-0" {
@@ -101,6 +101,16 @@ pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
     (start..=end).map(|i| i as f64 * step).collect()
 }
 
+/// Ticks of an estimate axis: covering the finite values and zero (the reference of every
+/// estimate), about six of them. Never empty.
+pub(crate) fn ticks_with_zero(values: impl IntoIterator<Item = f64>) -> Vec<f64> {
+    let (lo, hi) = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((0.0, 0.0), |(lo, hi): (f64, f64), v| (lo.min(v), hi.max(v)));
+    nice_ticks(lo, hi, 6)
+}
+
 fn tick_label(v: f64, ticks: &[f64]) -> String {
     let step = if ticks.len() > 1 {
         (ticks[1] - ticks[0]).abs()
@@ -117,14 +127,14 @@ fn tick_label(v: f64, ticks: &[f64]) -> String {
 
 /// Linear map from data to pixels.
 #[derive(Clone, Copy)]
-struct Scale {
-    d0: f64,
-    d1: f64,
-    p0: f64,
-    p1: f64,
+pub(crate) struct Scale {
+    pub(crate) d0: f64,
+    pub(crate) d1: f64,
+    pub(crate) p0: f64,
+    pub(crate) p1: f64,
 }
 impl Scale {
-    fn at(&self, v: f64) -> f64 {
+    pub(crate) fn at(&self, v: f64) -> f64 {
         if self.d1 == self.d0 {
             (self.p0 + self.p1) / 2.0
         } else {
@@ -133,13 +143,13 @@ impl Scale {
     }
 }
 
-struct Frame {
-    width: f64,
-    height: f64,
-    left: f64,
-    right: f64,
-    top: f64,
-    bottom: f64,
+pub(crate) struct Frame {
+    pub(crate) width: f64,
+    pub(crate) height: f64,
+    pub(crate) left: f64,
+    pub(crate) right: f64,
+    pub(crate) top: f64,
+    pub(crate) bottom: f64,
 }
 
 impl Frame {
@@ -166,7 +176,7 @@ impl Frame {
     }
 }
 
-fn open(out: &mut String, id: &str, title: &str, f: &Frame) {
+pub(crate) fn open(out: &mut String, id: &str, title: &str, f: &Frame) {
     let _ = writeln!(
         out,
         "<svg id=\"{}\" class=\"rc-figure\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\" font-family=\"sans-serif\" font-size=\"12\">",
@@ -185,7 +195,7 @@ fn open(out: &mut String, id: &str, title: &str, f: &Frame) {
     );
 }
 
-fn axis_labels(out: &mut String, f: &Frame, x_label: &str, y_label: &str) {
+pub(crate) fn axis_labels(out: &mut String, f: &Frame, x_label: &str, y_label: &str) {
     let _ = writeln!(
         out,
         "<text class=\"axis-label x-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
@@ -207,7 +217,7 @@ fn axis_labels(out: &mut String, f: &Frame, x_label: &str, y_label: &str) {
     );
 }
 
-fn x_axis(out: &mut String, f: &Frame, sx: Scale, ticks: &[(f64, String)]) {
+pub(crate) fn x_axis(out: &mut String, f: &Frame, sx: Scale, ticks: &[(f64, String)]) {
     let y = f.height - f.bottom;
     let _ = writeln!(
         out,
@@ -233,7 +243,7 @@ fn x_axis(out: &mut String, f: &Frame, sx: Scale, ticks: &[(f64, String)]) {
     }
 }
 
-fn y_axis(out: &mut String, f: &Frame, sy: Scale, ticks: &[(f64, String)], grid: bool) {
+pub(crate) fn y_axis(out: &mut String, f: &Frame, sy: Scale, ticks: &[(f64, String)], grid: bool) {
     let _ = writeln!(
         out,
         "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>",
@@ -269,22 +279,27 @@ fn y_axis(out: &mut String, f: &Frame, sy: Scale, ticks: &[(f64, String)], grid:
 }
 
 /// Left margin for y ticks labelled `ticks` (labels end 8 px before the axis).
-fn y_axis_margin(ticks: &[(f64, String)]) -> f64 {
+pub(crate) fn y_axis_margin(ticks: &[(f64, String)]) -> f64 {
     (Y_LABEL_ROOM + widest(ticks.iter().map(|t| t.1.as_str())) + 8.0)
         .max(70.0)
         .ceil()
 }
 
-fn numeric_ticks(ticks: &[f64]) -> Vec<(f64, String)> {
+pub(crate) fn numeric_ticks(ticks: &[f64]) -> Vec<(f64, String)> {
     ticks.iter().map(|t| (*t, tick_label(*t, ticks))).collect()
 }
 
 fn no_data(out: &mut String, f: &Frame) {
+    no_data_at(out, f.width / 2.0, f.height / 2.0);
+}
+
+/// The "no data" note centred on (x, y), for figures whose plot area is not the frame's middle.
+pub(crate) fn no_data_at(out: &mut String, x: f64, y: f64) {
     let _ = writeln!(
         out,
         "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#777\">no data</text>",
-        c(f.width / 2.0),
-        c(f.height / 2.0)
+        c(x),
+        c(y)
     );
 }
 
@@ -308,18 +323,10 @@ pub fn coefficient_plot(
     );
     let mut out = String::new();
     open(&mut out, id, title, &f);
-    let finite: Vec<f64> = points
-        .iter()
-        .flat_map(|p| [p.low, p.high, p.estimate])
-        .filter(|v| v.is_finite())
-        .chain([0.0])
-        .collect();
-    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let ticks = nice_ticks(lo, hi, 6);
+    let ticks = ticks_with_zero(points.iter().flat_map(|p| [p.low, p.high, p.estimate]));
     let sx = Scale {
-        d0: ticks.first().copied().unwrap_or(lo),
-        d1: ticks.last().copied().unwrap_or(hi),
+        d0: ticks.first().copied().unwrap_or(0.0),
+        d1: ticks.last().copied().unwrap_or(0.0),
         p0: f.left,
         p1: f.width - f.right,
     };

@@ -197,6 +197,7 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
             tool_versions: vec![("robocarb".into(), env!("CARGO_PKG_VERSION").into())],
         },
         failed_tables,
+        multiverse: None,
     };
     let mut out = Outputs::new();
     out.insert("report.html".into(), html_report(&input).into_bytes());

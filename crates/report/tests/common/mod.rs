@@ -201,5 +201,6 @@ pub fn sample_input() -> ReportInput {
             tool_versions: vec![("rustc".into(), "1.95.0".into())],
         },
         failed_tables: vec![],
+        multiverse: None,
     }
 }
