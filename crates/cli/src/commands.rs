@@ -38,6 +38,67 @@ fn find_pipeline() -> Result<PathBuf> {
     }
 }
 
+/// `robocarb multiverse NAME --list`: the dimensions, options and number of specifications,
+/// from the declarations alone (nothing is read or run).
+pub fn multiverse_list(pipeline: Option<&Path>, name: &str, json: bool) -> Result<i32> {
+    let file = match pipeline {
+        Some(p) => p.to_path_buf(),
+        None => find_pipeline()?,
+    };
+    let all = robocarb_pipeline::declared_multiverses(&file)?;
+    let Some(mv) = all.iter().find(|m| m.name == name) else {
+        let known: Vec<&str> = all.iter().map(|m| m.name.as_str()).collect();
+        bail!(
+            "no multiverse `{name}` in {}; declared: {}",
+            file.display(),
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        );
+    };
+    let specs = mv.specifications();
+    if json {
+        let rows: Vec<serde_json::Value> = specs
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "node": mv.spec_node(&s.labels),
+                    "labels": mv.dimensions.iter().map(|d| d.name.clone()).zip(s.labels.iter().cloned()).collect::<std::collections::BTreeMap<_, _>>(),
+                    "formula": s.choice.formula(),
+                    "vcov": s.choice.vcov,
+                    "sample": s.choice.sample,
+                    "years": s.choice.years,
+                    "upstream": s.choice.variant_tag(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(0);
+    }
+    println!("multiverse `{}` (data: {})", mv.name, mv.data);
+    let total: usize = mv.dimensions.iter().map(|d| d.options.len()).product();
+    for d in &mv.dimensions {
+        let labels: Vec<&str> = d.options.iter().map(|o| o.label.as_str()).collect();
+        println!("  {:<10} {} options: {}", d.name, labels.len(), labels.join(", "));
+    }
+    let variants: BTreeSet<String> = specs
+        .iter()
+        .map(|s| s.choice.variant_tag())
+        .filter(|t| !t.is_empty())
+        .collect();
+    println!(
+        "{} specifications ({total} combinations, {} excluded); {} upstream variant(s); joint inference: {} draws, seed {}",
+        specs.len(),
+        total - specs.len(),
+        variants.len(),
+        mv.bootstrap_reps,
+        mv.seed
+    );
+    Ok(0)
+}
+
 /// `robocarb check`: print the check of every source; exit 1 when one is invalid.
 pub fn check(pipeline: Option<&Path>, sources: Option<&Path>, json: bool) -> Result<i32> {
     let file = match pipeline {
@@ -59,13 +120,14 @@ impl Context {
         sources: Option<&Path>,
         cache: Option<&Path>,
         out: Option<&Path>,
+        multiverses: &robocarb_pipeline::MultiverseSelection,
     ) -> Result<Self> {
         let file = match pipeline {
             Some(p) => p.to_path_buf(),
             None => find_pipeline()?,
         };
         let registry = robocarb_pipeline::registry();
-        let pipeline = robocarb_pipeline::load(&file, sources, &registry)?;
+        let pipeline = robocarb_pipeline::load_with(&file, sources, &registry, multiverses)?;
         let cache_dir = cache
             .map(Path::to_path_buf)
             .unwrap_or_else(|| pipeline.root.join("cache"));
@@ -99,6 +161,36 @@ impl Context {
                 bail!("unknown node `{n}`; nodes: {}", names.join(", "));
             }
         }
+        Ok(())
+    }
+
+    /// What `robocarb multiverse NAME` runs: the multiverse's summary and the report (which then
+    /// shows it).
+    pub fn multiverse_targets(&self, name: &str) -> Vec<String> {
+        let mut t = vec![name.to_string()];
+        if self.pipeline.graph.node("report").is_some() {
+            t.push("report".into());
+        }
+        t
+    }
+
+    /// Print the multiverse's one-screen summary (`summary.md` of its node).
+    pub fn print_multiverse_summary(&self, name: &str) -> Result<()> {
+        let engine = self.engine();
+        let Some(outputs) = engine.current_outputs(name)? else {
+            bail!("the multiverse `{name}` has no results for the current inputs");
+        };
+        let Some(hash) = outputs.get("summary.md") else {
+            bail!("the multiverse node `{name}` has no summary.md");
+        };
+        let Some(bytes) = self.store.get_blob(hash)? else {
+            bail!("summary.md of `{name}` is missing from the store");
+        };
+        println!("\n{}", String::from_utf8_lossy(&bytes));
+        println!(
+            "files: {}",
+            self.out_dir.join("multiverse").join(name).display()
+        );
         Ok(())
     }
 
@@ -153,7 +245,15 @@ impl Context {
                 }
             }
         };
-        let printer = Printer::new(!json);
+        let mut groups: std::collections::BTreeMap<String, u64> = Default::default();
+        for n in self.pipeline.graph.nodes() {
+            if n.op.name() == "multiverse_spec" {
+                if let Some((g, _)) = n.name.split_once('[') {
+                    *groups.entry(g.to_string()).or_default() += 1;
+                }
+            }
+        }
+        let printer = Printer::new(!json).with_groups(groups);
         let opts = RunOptions {
             targets: nodes.to_vec(),
             force: force.iter().cloned().collect(),
@@ -291,8 +391,14 @@ impl Context {
                 if name == "report_input.json" {
                     continue;
                 }
-                let path = target.join(name);
-                let rel = format!("{dir}/{name}");
+                // A table output `X.frame` is published as `X.parquet` (the store's encoding is
+                // not for readers; the CLI is the one place that writes parquet).
+                let file_name = match name.strip_suffix(".frame") {
+                    Some(stem) => format!("{stem}.parquet"),
+                    None => name.clone(),
+                };
+                let path = target.join(&file_name);
+                let rel = format!("{dir}/{file_name}");
                 let is_report = name == "report.html" && outputs.contains_key("report_input.json");
                 // What the published file was made from: the blob, or for the live report its input
                 // (it is regenerated whenever anything executed, to show this run's states and times).
@@ -307,6 +413,11 @@ impl Context {
                 let Some(mut bytes) = self.store.get_blob(hash)? else {
                     bail!("output {name} of {} is missing from the store", node.name)
                 };
+                if name.ends_with(".frame") {
+                    let frame = robocarb_panel::Frame::decode(&bytes)
+                        .with_context(|| format!("output {name} of {}", node.name))?;
+                    bytes = crate::export::parquet(&frame)?;
+                }
                 if is_report {
                     if let Some(h) = outputs.get("report_input.json") {
                         if let Some(input) = self.store.get_blob(h)? {

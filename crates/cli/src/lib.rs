@@ -32,6 +32,10 @@ struct Cli {
     /// Output folder for published tables and the report (default: out/ beside pipelines/).
     #[arg(long, global = true, env = "ROBOCARB_OUT")]
     out: Option<PathBuf>,
+    /// Bring a multiverse's nodes into the graph (repeatable; `all` for every one); the report
+    /// then shows the first one. A plain run leaves multiverses out.
+    #[arg(long, global = true)]
+    multiverse: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -123,6 +127,23 @@ enum Command {
         /// Print the column JSON (an array when the formula expands to several models).
         #[arg(long)]
         json: bool,
+    },
+    /// Run a multiverse (`[multiverses.NAME]`): every specification, the joint inference and the
+    /// report, then print the summary; files in out/multiverse/NAME/. With --list, print its
+    /// dimensions, options and number of specifications and run nothing.
+    Multiverse {
+        name: String,
+        /// Print the dimensions, options and the number of specifications; run nothing.
+        #[arg(long)]
+        list: bool,
+        /// With --list: the specifications as JSON (labels and model of each).
+        #[arg(long)]
+        json: bool,
+        /// Parallel tasks.
+        #[arg(long, short = 'j', default_value_t = default_jobs())]
+        jobs: usize,
+        #[command(flatten)]
+        cluster: ClusterArgs,
     },
     /// Maintain the store.
     Cache {
@@ -293,11 +314,32 @@ fn dispatch(cli: Cli) -> Result<i32> {
     if let Command::Check { json } = &cli.command {
         return commands::check(cli.pipeline.as_deref(), cli.sources.as_deref(), *json);
     }
+    if let Command::Multiverse {
+        name,
+        list: true,
+        json,
+        ..
+    } = &cli.command
+    {
+        return commands::multiverse_list(cli.pipeline.as_deref(), name, *json);
+    }
+    let mut wanted = cli.multiverse.clone();
+    if let Command::Multiverse { name, .. } = &cli.command {
+        wanted.push(name.clone());
+    }
+    let selection = match &cli.command {
+        // A worker runs whatever task it is handed, multiverse specifications included.
+        Command::Worker { .. } => robocarb_pipeline::MultiverseSelection::All,
+        _ if wanted.is_empty() => robocarb_pipeline::MultiverseSelection::None,
+        _ if wanted.iter().any(|w| w == "all") => robocarb_pipeline::MultiverseSelection::All,
+        _ => robocarb_pipeline::MultiverseSelection::Named(wanted),
+    };
     let ctx = commands::Context::open(
         cli.pipeline.as_deref(),
         cli.sources.as_deref(),
         cli.cache.as_deref(),
         cli.out.as_deref(),
+        &selection,
     )
     .context("loading the pipeline")?;
     let sources = cli.sources.clone();
@@ -357,6 +399,23 @@ fn dispatch(cli: Cli) -> Result<i32> {
             years: years.as_deref(),
             json,
         }),
+        Command::Multiverse {
+            name,
+            jobs,
+            cluster,
+            ..
+        } => {
+            let targets = ctx.multiverse_targets(&name);
+            let code = match cluster.executor {
+                ExecutorKind::Local => ctx.run(&targets, &[], false, jobs, false)?,
+                ExecutorKind::Slurm => {
+                    let executor = commands::slurm_executor(&ctx, sources.as_deref(), &cluster)?;
+                    ctx.run_on_slurm(&targets, &[], false, false, &executor)?
+                }
+            };
+            ctx.print_multiverse_summary(&name)?;
+            Ok(code)
+        }
         Command::Cache {
             action: CacheAction::Gc { dry_run },
         } => ctx.gc(dry_run),

@@ -12,6 +12,17 @@ use std::sync::Mutex;
 pub struct Printer {
     lines: bool,
     bars: Mutex<BTreeMap<String, ProgressBar>>,
+    /// Many-node groups (a multiverse's specifications `NAME[...]`): one bar and one closing line
+    /// per group instead of a line per node. Group -> (nodes, finished, executed, time ms).
+    groups: Mutex<BTreeMap<String, GroupCount>>,
+}
+
+#[derive(Default)]
+struct GroupCount {
+    total: u64,
+    finished: u64,
+    executed: u64,
+    ms: f64,
 }
 
 impl Printer {
@@ -19,7 +30,73 @@ impl Printer {
         Printer {
             lines,
             bars: Mutex::new(BTreeMap::new()),
+            groups: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Report the nodes `NAME[...]` of each group as one progress bar (`totals`: group -> nodes).
+    pub fn with_groups(self, totals: BTreeMap<String, u64>) -> Self {
+        if let Ok(mut g) = self.groups.lock() {
+            for (name, total) in totals {
+                g.insert(
+                    name,
+                    GroupCount {
+                        total,
+                        ..GroupCount::default()
+                    },
+                );
+            }
+        }
+        self
+    }
+
+    /// Count a finished node of a group; true when it belongs to one (then no line is printed
+    /// unless it failed).
+    fn grouped(&self, run: &NodeRun) -> bool {
+        let Some(group) = run.node.split_once('[').map(|(g, _)| g) else {
+            return false;
+        };
+        let Ok(mut groups) = self.groups.lock() else {
+            return false;
+        };
+        let Some(c) = groups.get_mut(group) else {
+            return false;
+        };
+        c.finished += 1;
+        if run.outcome == Outcome::Executed {
+            c.executed += 1;
+            c.ms += run.duration_ms;
+        }
+        if !self.lines {
+            return true;
+        }
+        let label = format!("{group} specifications");
+        if let Ok(mut bars) = self.bars.lock() {
+            let bar = bars.entry(label.clone()).or_insert_with(|| {
+                let b = ProgressBar::new(c.total);
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{prefix} [{bar:40}] {pos}/{len} (fit + null refits each) {eta}",
+                ) {
+                    b.set_style(style.progress_chars("=> "));
+                }
+                b.set_prefix(label.clone());
+                b
+            });
+            bar.set_position(c.finished);
+            if c.finished == c.total {
+                bar.finish_and_clear();
+                bars.remove(&label);
+                println!(
+                    "{:<13} {label}: {} of {} executed ({:.1} s of task time), {} cached",
+                    if c.executed > 0 { "executed" } else { "cached" },
+                    c.executed,
+                    c.total,
+                    c.ms / 1e3,
+                    c.total - c.executed
+                );
+            }
+        }
+        run.outcome != Outcome::Failed && run.outcome != Outcome::Skipped
     }
 
     pub fn finish(&self) {
@@ -38,7 +115,7 @@ impl EventSink for Printer {
                 b.finish_and_clear();
             }
         }
-        if !self.lines {
+        if self.grouped(run) || !self.lines {
             return;
         }
         let what = match run.outcome {

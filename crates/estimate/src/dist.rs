@@ -267,6 +267,36 @@ pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
     incomplete_beta_with_complement(df / 2.0, 0.5, df / (df + t * t), t * t / (df + t * t))
 }
 
+/// Quantile of Student's t with `df` degrees of freedom, by bisection on [`t_cdf`] to the last
+/// representable digit (confidence intervals; NaN outside `0 < p < 1` or for `df <= 0`).
+pub fn t_quantile(p: f64, df: f64) -> f64 {
+    if !(p > 0.0 && p < 1.0) || !(df > 0.0) {
+        return f64::NAN;
+    }
+    if p == 0.5 {
+        return 0.0;
+    }
+    // Solve in the upper tail and mirror: t is symmetric.
+    let (q, sign) = if p > 0.5 { (p, 1.0) } else { (1.0 - p, -1.0) };
+    let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
+    while t_cdf(hi, df) < q && hi < 1e300 {
+        lo = hi;
+        hi *= 2.0;
+    }
+    for _ in 0..2000 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if t_cdf(mid, df) < q {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    sign * 0.5 * (lo + hi)
+}
+
 /// Student-t CDF `P(T_df <= t)`.
 pub fn t_cdf(t: f64, df: f64) -> f64 {
     let tail = 0.5 * t_two_sided_p(t, df);
@@ -307,6 +337,24 @@ pub fn chi2_sf(x: f64, k: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn t_quantile_matches_scipy() {
+        // scipy.stats.t.ppf(p, df), scipy 1.17.
+        for &(p, df, want) in &[
+            (0.975, 273.0, 1.968_691_619_795_294_6),
+            (0.975, 30.0, 2.042_272_456_301_237_8),
+            (0.975, 1.0, 12.706_204_736_174_694),
+            (0.025, 5.0, -2.570_581_835_636_315_5),
+            (0.995, 2.5, 7.163_728_138_948_783),
+            (0.9, 1000.0, 1.282_398_721_460_924_7),
+        ] {
+            let got = t_quantile(p, df);
+            assert!((got - want).abs() <= 1e-11 * want.abs(), "p {p} df {df}: {got} vs {want}");
+        }
+        assert_eq!(t_quantile(0.5, 3.0), 0.0);
+        assert!(t_quantile(1.0, 3.0).is_nan() && t_quantile(0.5, 0.0).is_nan());
+    }
 
     #[test]
     fn normal_quantile_inverts_cdf() {

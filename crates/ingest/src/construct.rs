@@ -520,6 +520,7 @@ pub fn build_panel(parts: &PanelParts) -> Result<Adapted, IngestError> {
         panel = w;
     }
     add_flags(&mut panel, parts, &mut report)?;
+    add_province(&mut panel, parts)?;
     let ncity = set_of_codes(&panel)?.len();
     let nyears = parts.last_year - parts.first_year + 1;
     report.notes.push(format!(
@@ -579,6 +580,25 @@ fn add_flags(
             panel.push(*name, Column::I64(v))?;
         }
     }
+    Ok(())
+}
+
+/// `province_code` of each row's city, from the city list: the province of a fixed effect such as
+/// `province^year` or of a province-level cluster.
+fn add_province(panel: &mut Frame, parts: &PanelParts) -> Result<(), IngestError> {
+    let list_codes = parts.city_list.str("city_code")?;
+    let provs = parts.city_list.str("province_code")?;
+    let of: BTreeMap<&str, &str> = list_codes
+        .iter()
+        .map(String::as_str)
+        .zip(provs.iter().map(String::as_str))
+        .collect();
+    let col: Vec<String> = panel
+        .str("city_code")?
+        .iter()
+        .map(|c| of.get(c.as_str()).map_or_else(String::new, |p| p.to_string()))
+        .collect();
+    panel.push("province_code", Column::Str(col))?;
     Ok(())
 }
 

@@ -16,11 +16,15 @@ pub mod check;
 pub mod declare;
 pub mod fingerprint;
 pub mod loader;
+pub mod multiverse;
 pub mod ops;
 pub mod registry;
 
 pub use check::{check_sources, CheckReport, SourceCheck, TableCoverage};
-pub use loader::{declared_sources, load, load_text, DeclaredSources, LoadError, Pipeline};
+pub use loader::{
+    declared_multiverses, declared_sources, load, load_text, load_text_with, load_with,
+    DeclaredSources, LoadError, MultiverseSelection, Pipeline,
+};
 pub use registry::{OpEntry, ParamKind, ParamSpec, Registry};
 
 use robocarb_dag::ParamValue;

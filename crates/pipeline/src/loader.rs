@@ -15,6 +15,7 @@
 //! ```
 
 use crate::declare::{Declarations, ModelText};
+use crate::multiverse::{variant_chain, Multiverse, MultiverseFile, Specification};
 use crate::ops::model::ResolvedModel;
 use crate::ops::table::{TableColumn, TableOp, TableSpec};
 use crate::registry::{ParamKind, Registry};
@@ -22,7 +23,7 @@ use robocarb_dag::{
     Binding, Graph, GraphError, NodeSpec, ParamValue, Params, Resources, SourceSpec,
 };
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use toml::Spanned;
@@ -69,6 +70,8 @@ struct PipelineFile {
     group_differences: BTreeMap<String, Spanned<GroupDiffFile>>,
     #[serde(default)]
     tables: BTreeMap<String, Spanned<TableFile>>,
+    #[serde(default)]
+    multiverses: BTreeMap<String, Spanned<MultiverseFile>>,
 }
 
 #[derive(Deserialize)]
@@ -290,6 +293,17 @@ fn valid_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// Which multiverses (`[multiverses.NAME]`) join the graph. Their specifications are many
+/// nodes and their joint inference is the longest computation of a file, so a plain run leaves
+/// them out; `robocarb multiverse NAME` and `run --multiverse NAME` bring them in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MultiverseSelection {
+    #[default]
+    None,
+    All,
+    Named(Vec<String>),
+}
+
 /// Load `file`, apply `sources_override` (a file with `[sources.NAME]` tables whose paths are
 /// relative to it), and check the graph.
 pub fn load(
@@ -297,12 +311,22 @@ pub fn load(
     sources_override: Option<&Path>,
     registry: &Registry,
 ) -> Result<Pipeline, LoadError> {
+    load_with(file, sources_override, registry, &MultiverseSelection::None)
+}
+
+/// [`load`] with the multiverses of `selection` in the graph.
+pub fn load_with(
+    file: &Path,
+    sources_override: Option<&Path>,
+    registry: &Registry,
+    selection: &MultiverseSelection,
+) -> Result<Pipeline, LoadError> {
     let fname = file.display().to_string();
     let text = std::fs::read_to_string(file).map_err(|source| LoadError::Read {
         file: fname.clone(),
         source,
     })?;
-    load_text(file, &text, sources_override, registry)
+    load_text_with(file, &text, sources_override, registry, selection)
 }
 
 /// One pipeline file of an `extends` chain.
@@ -381,6 +405,23 @@ pub fn load_text(
     text: &str,
     sources_override: Option<&Path>,
     registry: &Registry,
+) -> Result<Pipeline, LoadError> {
+    load_text_with(
+        file,
+        text,
+        sources_override,
+        registry,
+        &MultiverseSelection::None,
+    )
+}
+
+/// [`load_with`] on the text of a pipeline file.
+pub fn load_text_with(
+    file: &Path,
+    text: &str,
+    sources_override: Option<&Path>,
+    registry: &Registry,
+    selection: &MultiverseSelection,
 ) -> Result<Pipeline, LoadError> {
     let fname = file.display().to_string();
     let layers = layers(file, text)?;
@@ -536,6 +577,14 @@ pub fn load_text(
     for d in decl.nodes {
         nodes.push(d.spec);
     }
+    multiverse_nodes(
+        &layers,
+        &declarations,
+        registry,
+        selection,
+        &mut nodes,
+        &mut declared_at,
+    )?;
     let graph = Graph::new(nodes, sources).map_err(|source| LoadError::Graph {
         file: fname.clone(),
         source,
@@ -926,6 +975,225 @@ fn tables(
         out.push(layer, start, "table", node);
     }
     Ok(())
+}
+
+/// The multiverses declared in `layers`, checked, in name order, with where each was declared.
+fn multiverses_of<'a>(
+    layers: &'a [Layer],
+    d: &Declarations,
+) -> Result<Vec<(Multiverse, &'a Layer, usize)>, LoadError> {
+    let mut out = Vec::new();
+    for (name, (layer, m)) in merged(layers, |p| &p.multiverses) {
+        let start = m.span().start;
+        if !valid_name(name) {
+            return Err(layer.at(
+                start,
+                format!("multiverse name `{name}` may use only letters, digits, `_` and `-`"),
+            ));
+        }
+        let mv = Multiverse::new(name, m.get_ref(), &d.sets)
+            .map_err(|e| layer.at(start, format!("multiverse `{name}`: {e}")))?;
+        out.push((mv, layer, start));
+    }
+    Ok(out)
+}
+
+/// The multiverses pipeline `file` declares (and the files it extends), without building the
+/// graph: what `robocarb multiverse NAME --list` prints.
+pub fn declared_multiverses(file: &Path) -> Result<Vec<Multiverse>, LoadError> {
+    let text = std::fs::read_to_string(file).map_err(|source| LoadError::Read {
+        file: file.display().to_string(),
+        source,
+    })?;
+    let layers = layers(file, &text)?;
+    let d = declarations(&layers)?;
+    Ok(multiverses_of(&layers, &d)?
+        .into_iter()
+        .map(|(m, _, _)| m)
+        .collect())
+}
+
+/// Add the selected multiverses' nodes: shared variants of upstream nodes, one `multiverse_spec`
+/// node per specification, the `multiverse` summary, and the summary as the report's
+/// `multiverse` input (the first selected one).
+fn multiverse_nodes(
+    layers: &[Layer],
+    d: &Declarations,
+    registry: &Registry,
+    selection: &MultiverseSelection,
+    nodes: &mut Vec<NodeSpec>,
+    declared_at: &mut BTreeMap<String, (PathBuf, usize)>,
+) -> Result<(), LoadError> {
+    let all = multiverses_of(layers, d)?;
+    let chosen: Vec<&(Multiverse, &Layer, usize)> = match selection {
+        MultiverseSelection::None => return Ok(()),
+        MultiverseSelection::All => all.iter().collect(),
+        MultiverseSelection::Named(names) => {
+            let mut v = Vec::new();
+            for n in names {
+                match all.iter().find(|(m, _, _)| &m.name == n) {
+                    Some(x) => v.push(x),
+                    None => {
+                        let known: Vec<&str> = all.iter().map(|(m, _, _)| m.name.as_str()).collect();
+                        return Err(LoadError::At {
+                            file: layers.last().map_or_else(String::new, |l| l.file.display().to_string()),
+                            line: 1,
+                            message: format!(
+                                "no multiverse `{n}`; declared: {}",
+                                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                            ),
+                        });
+                    }
+                }
+            }
+            v
+        }
+    };
+    let mut first_summary: Option<String> = None;
+    for (mv, layer, start) in chosen {
+        let at = |m: String| layer.at(*start, format!("multiverse `{}`: {m}", mv.name));
+        let Some(unit) = d.panel.clone() else {
+            return Err(at(
+                "the joint inference resamples the panel variable: declare it in `[xtset] panel`"
+                    .into(),
+            ));
+        };
+        let taken: BTreeSet<String> = nodes.iter().map(|n| n.name.clone()).collect();
+        if taken.contains(&mv.name) {
+            return Err(at(format!(
+                "its summary node would be called `{}`, which is already a node",
+                mv.name
+            )));
+        }
+        let specs = mv.specifications();
+        if specs.is_empty() {
+            return Err(at("every combination is excluded".into()));
+        }
+        let mut made: Vec<(Specification, String)> = Vec::new();
+        for sp in specs {
+            let data = variant_for(&mv.data, &sp, registry, nodes).map_err(|e| {
+                at(format!("specification [{}]: {e}", sp.labels.join(", ")))
+            })?;
+            let mut m = sp
+                .choice
+                .resolve(d)
+                .map_err(|e| at(format!("specification [{}]: {e}", sp.labels.join(", "))))?;
+            m.panel = Some(unit.clone());
+            if let Some(col) = d.aliases.get(&unit) {
+                m.aliases.insert(unit.clone(), col.clone());
+            }
+            let mut params = m.to_params();
+            params.insert("focus".into(), ParamValue::Str(sp.choice.exposure.clone()));
+            params.insert("unit".into(), ParamValue::Str(unit.clone()));
+            params.insert("bootstrap_reps".into(), ParamValue::Int(mv.bootstrap_reps));
+            params.insert("seed".into(), ParamValue::Int(mv.seed));
+            let name = mv.spec_node(&sp.labels);
+            declared_at.insert(name.clone(), (layer.file.clone(), line_of(&layer.text, *start)));
+            nodes.push(NodeSpec {
+                name: name.clone(),
+                op: Arc::new(&crate::ops::multiverse::MULTIVERSE_SPEC),
+                params,
+                inputs: BTreeMap::from([("data".to_string(), Binding::Node(data))]),
+                publish: None,
+                resources: Resources::default(),
+            });
+            made.push((sp, name));
+        }
+        let spec_nodes: Vec<String> = made.iter().map(|(_, n)| n.clone()).collect();
+        declared_at.insert(mv.name.clone(), (layer.file.clone(), line_of(&layer.text, *start)));
+        nodes.push(NodeSpec {
+            name: mv.name.clone(),
+            op: Arc::new(crate::ops::multiverse::MultiverseOp::new(&spec_nodes)),
+            params: crate::multiverse::summary_params(mv, &made),
+            inputs: spec_nodes
+                .iter()
+                .map(|n| (n.clone(), Binding::Node(n.clone())))
+                .collect(),
+            publish: Some(format!("multiverse/{}", mv.name)),
+            resources: Resources::default(),
+        });
+        first_summary.get_or_insert_with(|| mv.name.clone());
+    }
+    if let Some(summary) = first_summary {
+        for n in nodes.iter_mut().filter(|n| n.op.name() == "report") {
+            n.inputs
+                .insert("multiverse".into(), Binding::Node(summary.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// The data node a specification reads: the multiverse's data node, or its variant under the
+/// specification's upstream parameter changes (created once, shared by every specification
+/// with the same changes).
+fn variant_for(
+    data: &str,
+    sp: &Specification,
+    registry: &Registry,
+    nodes: &mut Vec<NodeSpec>,
+) -> Result<String, String> {
+    let tag = sp.choice.variant_tag();
+    if tag.is_empty() {
+        return Ok(data.to_string());
+    }
+    let vname = |n: &str| format!("{n}~{tag}");
+    if nodes.iter().any(|n| n.name == vname(data)) {
+        return Ok(vname(data));
+    }
+    let changed: BTreeSet<String> = sp.choice.params.keys().cloned().collect();
+    let inputs = |n: &str| {
+        nodes.iter().find(|x| x.name == n).map(|x| {
+            x.inputs
+                .values()
+                .filter_map(|b| match b {
+                    Binding::Node(u) => Some(u.clone()),
+                    Binding::Source(_) => None,
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let chain = variant_chain(data, &changed, &inputs)?;
+    let in_chain: BTreeSet<&String> = chain.iter().collect();
+    let mut made = Vec::new();
+    for n in &chain {
+        let Some(orig) = nodes.iter().find(|x| &x.name == n) else {
+            return Err(format!("no node `{n}`"));
+        };
+        let mut v = orig.clone();
+        v.name = vname(n);
+        v.publish = None;
+        for b in v.inputs.values_mut() {
+            if let Binding::Node(u) = b {
+                if in_chain.contains(u) {
+                    *u = vname(u);
+                }
+            }
+        }
+        if let Some(changes) = sp.choice.params.get(n) {
+            let entry = registry.get(orig.op.name());
+            for (k, value) in changes {
+                let Some(spec) = entry.and_then(|e| e.params.iter().find(|p| p.name == k)) else {
+                    let known: Vec<&str> = entry
+                        .map(|e| e.params.iter().map(|p| p.name).collect())
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "node `{n}` has no parameter `{k}` (it takes: {})",
+                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    ));
+                };
+                let Some(pv) = convert(value).and_then(|x| spec.kind.accept(x)) else {
+                    return Err(format!(
+                        "parameter `{k}` of node `{n}` must be {}, found `{value}`",
+                        spec.kind.describe()
+                    ));
+                };
+                v.params.insert(k.clone(), pv);
+            }
+        }
+        made.push(v);
+    }
+    nodes.extend(made);
+    Ok(vname(data))
 }
 
 /// The named variable sets (`[sets]`) of pipeline `file` and the files it extends.

@@ -40,8 +40,8 @@ pub(crate) enum Tok {
 /// Split `text` into tokens: names (letters, digits, `_`, `.`), numbers, double- or single-quoted
 /// strings, and the symbols of both languages.
 pub(crate) fn tokenize(what: &'static str, text: &str) -> Result<Vec<(usize, Tok)>, SpecError> {
-    const SYMS: [&str; 17] = [
-        "==", "!=", "<=", ">=", "<", ">", "=", "~", "|", "+", ",", "(", ")", "[", "]", ":", "*",
+    const SYMS: [&str; 18] = [
+        "==", "!=", "<=", ">=", "<", ">", "=", "~", "|", "+", ",", "(", ")", "[", "]", ":", "*", "^",
     ];
     let mut out = Vec::new();
     let bytes = text.as_bytes();

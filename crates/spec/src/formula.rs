@@ -7,7 +7,9 @@
 //! formula   := deps '~' rhs ['|' fe] ['|' iv]
 //! deps      := NAME ('+' NAME)*                 several: one model per dependent variable
 //! rhs       := '1' | '0' | terms                 '1'/'0': no regressors
-//! fe        := terms                             absorbed fixed effects, or '0' for none
+//! fe        := terms                             absorbed fixed effects, or '0' for none;
+//!                                                a fixed effect may be an interaction `a^b` (fixest:
+//!                                                one level per combination, e.g. `province^year`)
 //! iv        := NAME ('+' NAME)* '~' NAME ('+' NAME)*
 //! terms     := term ('+' term)*
 //! term      := NAME | MULTI '(' group (',' group)* ')'
@@ -66,6 +68,18 @@ impl Formula {
             .chain(self.endogenous.iter().map(String::as_str))
             .chain(self.instruments.iter().map(String::as_str))
             .collect()
+    }
+
+    /// The columns of the fixed effects: each of an interaction's parts (`province^year` reads
+    /// `province` and `year`), each once, in order.
+    pub fn fe_columns(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for part in self.fe.iter().flat_map(|f| f.split('^')) {
+            if !out.contains(&part) {
+                out.push(part);
+            }
+        }
+        out
     }
 
     pub fn is_iv(&self) -> bool {
@@ -128,6 +142,8 @@ struct Parser<'a> {
     text: &'a str,
     toks: &'a [(usize, Tok)],
     at: usize,
+    /// In the fixed-effects part, `a^b` is one name (fixest's interacted fixed effect).
+    interactions: bool,
 }
 
 impl Parser<'_> {
@@ -155,8 +171,19 @@ impl Parser<'_> {
         let pos = self.pos();
         match self.peek() {
             Some(Tok::Name(n)) => {
-                let text = n.clone();
+                let mut text = n.clone();
                 self.at += 1;
+                while self.is_sym("^") {
+                    if !self.interactions {
+                        return Err(self.err(
+                            self.pos(),
+                            "`^` interacts fixed effects and may appear only in the fixed-effects part",
+                        ));
+                    }
+                    self.at += 1;
+                    let next = self.name("after `^`")?;
+                    text = format!("{text}^{}", next.text);
+                }
                 Ok(Name { text, pos })
             }
             Some(Tok::Sym(s)) => Err(self.err(
@@ -314,6 +341,7 @@ pub fn expand_formula(text: &str, sets: &Sets) -> Result<Vec<Expanded>, SpecErro
         text,
         toks: &toks,
         at: 0,
+        interactions: false,
     };
     if toks.is_empty() {
         return Err(p.err(0, "empty formula; expected `dep ~ regressors`"));
@@ -358,7 +386,9 @@ pub fn expand_formula(text: &str, sets: &Sets) -> Result<Vec<Expanded>, SpecErro
                 return Err(p.err(p.pos(), "a formula has at most one fixed-effects part"));
             }
             if !p.constant_only() {
+                p.interactions = true;
                 fe = p.terms("as a fixed effect")?;
+                p.interactions = false;
             }
             if !p.at_end_of_part() {
                 return Err(p.err(p.pos(), "expected `+`, `|` or the end of the formula"));
@@ -451,6 +481,19 @@ pub(crate) fn find_word(text: &str, word: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interacted_fixed_effects() {
+        let f = Formula::parse("Y ~ X | city + province^year").unwrap();
+        assert_eq!(f.fe, ["city", "province^year"]);
+        assert_eq!(f.fe_columns(), ["city", "province", "year"]);
+        assert_eq!(f.to_string(), "Y ~ X | city + province^year");
+        let e = Formula::parse("Y ~ X^Z | city").unwrap_err();
+        assert_eq!(e.pos, 5);
+        assert!(e.message.contains("only in the fixed-effects part"), "{e}");
+        let e = Formula::parse("Y ~ X | a^").unwrap_err();
+        assert!(e.message.contains("after `^`"), "{e}");
+    }
 
     fn names(text: &str, sets: &Sets) -> Vec<String> {
         expand_formula(text, sets)

@@ -474,7 +474,7 @@ impl ModelSpec {
     /// and the filter's columns.
     pub fn columns(&self) -> Vec<&str> {
         let mut v = self.formula.variables();
-        v.extend(self.formula.fe.iter().map(String::as_str));
+        v.extend(self.formula.fe_columns());
         if let Some(Vcov::Cluster(c)) = &self.vcov {
             v.extend(c.iter().map(String::as_str));
         }

@@ -6,6 +6,7 @@ pub mod exposure;
 pub mod ingest;
 pub mod join;
 pub mod model;
+pub mod multiverse;
 pub mod panel;
 pub mod report;
 pub mod table;
@@ -15,8 +16,8 @@ use crate::fingerprint::fingerprint;
 use robocarb_dag::{
     OpError, Operation, Outputs, Params, PartitionPlan, Resources, SlotKind, SlotSpec, TaskContext,
 };
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, OnceLock};
 
 /// Upstream output names per slot, as given to a partition planner.
 pub type UpstreamNames = BTreeMap<String, Vec<String>>;
@@ -187,3 +188,19 @@ pub fn param_bool(ctx: &TaskContext<'_>, name: &str) -> Result<bool, OpError> {
 pub fn op_err<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> OpError + '_ {
     move |e| OpError::new(format!("{what}: {e}"))
 }
+
+/// Slot names live as long as the program: interned so loading a pipeline many times leaks nothing new.
+pub fn intern(name: &str) -> &'static str {
+    static NAMES: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
+    let mut set = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = set.get(name) {
+        return n;
+    }
+    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+    set.insert(leaked);
+    leaked
+}
+

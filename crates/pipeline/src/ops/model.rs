@@ -192,6 +192,31 @@ fn dense_ids(frame: &Frame, col: &str) -> Result<Vec<u32>, OpError> {
     })
 }
 
+/// Dense ids of a categorical name: one column, or an interaction `a^b` (one level per
+/// combination present, in sorted order of the combinations' ids).
+fn interacted_ids(frame: &Frame, m: &ResolvedModel, name: &str) -> Result<Vec<u32>, OpError> {
+    let mut parts = name.split('^');
+    let first = parts.next().unwrap_or(name);
+    let mut ids = dense_ids(frame, m.column(first))?;
+    for part in parts {
+        let next = dense_ids(frame, m.column(part))?;
+        let levels = u64::from(next.iter().copied().max().map_or(0, |x| x + 1));
+        let codes: Vec<u64> = ids
+            .iter()
+            .zip(&next)
+            .map(|(&a, &b)| u64::from(a) * levels + u64::from(b))
+            .collect();
+        let mut u = codes.clone();
+        u.sort_unstable();
+        u.dedup();
+        ids = codes
+            .iter()
+            .map(|c| u.binary_search(c).map_or(0, |i| i as u32))
+            .collect();
+    }
+    Ok(ids)
+}
+
 #[derive(Clone, Copy, PartialEq)]
 struct OrdF64(f64);
 impl Eq for OrdF64 {}
@@ -211,7 +236,7 @@ impl Ord for OrdF64 {
 pub fn check_columns(frame: &Frame, m: &ResolvedModel, data_node: &str) -> Result<(), OpError> {
     let f = &m.spec.formula;
     let mut names: Vec<(&str, &str)> = f.variables().into_iter().map(|n| (n, "variable")).collect();
-    names.extend(f.fe.iter().map(|n| (n.as_str(), "fixed effect")));
+    names.extend(f.fe_columns().into_iter().map(|n| (n, "fixed effect")));
     if let Some(Vcov::Cluster(c)) = &m.spec.vcov {
         names.extend(c.iter().map(|n| (n.as_str(), "cluster variable")));
     }
@@ -286,12 +311,13 @@ pub fn prepare(
             *k &= x.is_finite();
         }
     }
+    // Categorical names: fixed effects (an interaction `a^b` is one), clusters, the panel.
     let mut cats: Vec<&str> = m.spec.formula.fe.iter().map(String::as_str).collect();
     if let Some(Vcov::Cluster(c)) = &m.spec.vcov {
         cats.extend(c.iter().map(String::as_str));
     }
     cats.extend(m.panel.as_deref());
-    for c in &cats {
+    for c in cats.iter().flat_map(|c| c.split('^')) {
         if let Some(Column::F64(v)) = frame.column(m.column(c)) {
             for (k, x) in mask.iter_mut().zip(v) {
                 *k &= x.is_finite();
@@ -316,7 +342,7 @@ pub fn prepare(
     let mut ids = BTreeMap::new();
     for c in cats {
         if !ids.contains_key(c) {
-            ids.insert(c.to_string(), dense_ids(&sub, m.column(c))?);
+            ids.insert(c.to_string(), interacted_ids(&sub, m, c)?);
         }
     }
     Ok(Prepared { frame: sub, ids })
@@ -337,7 +363,7 @@ fn sample_text(m: &ResolvedModel) -> String {
     }
 }
 
-fn vce<'a>(m: &ResolvedModel, d: &'a Prepared) -> Vce<'a> {
+pub fn vce<'a>(m: &ResolvedModel, d: &'a Prepared) -> Vce<'a> {
     match &m.spec.vcov {
         None | Some(Vcov::Iid) => Vce::Unadjusted,
         Some(Vcov::Hetero) => Vce::Robust,
@@ -391,14 +417,13 @@ fn base_column(m: &ResolvedModel, estimator: &str, stat_kind: &str) -> ColumnDoc
     }
 }
 
-/// OLS with absorbed fixed effects of `dep` on `regressors`.
-fn ols(
+/// OLS with absorbed fixed effects of `dep` on `regressors`, on the prepared sample.
+pub fn fit_ols(
     m: &ResolvedModel,
     d: &Prepared,
     dep: &str,
     regressors: &[&str],
-    estimator: &str,
-) -> Result<ColumnDoc, OpError> {
+) -> Result<robocarb_estimate::OlsResult, OpError> {
     let y = d.num(m, dep)?;
     let cols: Vec<Cow<[f64]>> = regressors
         .iter()
@@ -411,7 +436,18 @@ fn ols(
     for f in &m.spec.formula.fe {
         design = design.absorb(d.ids(f));
     }
-    let r = ols_fe(&design, vce(m, d)).map_err(op_err(&format!("OLS `{}`", m.spec.formula)))?;
+    ols_fe(&design, vce(m, d)).map_err(op_err(&format!("OLS `{}`", m.spec.formula)))
+}
+
+/// OLS with absorbed fixed effects of `dep` on `regressors`, as a table column.
+fn ols(
+    m: &ResolvedModel,
+    d: &Prepared,
+    dep: &str,
+    regressors: &[&str],
+    estimator: &str,
+) -> Result<ColumnDoc, OpError> {
+    let r = fit_ols(m, d, dep, regressors)?;
     let mut col = base_column(m, estimator, "t");
     col.dep = dep.to_string();
     col.coefs = coefs(&r.names, &r.b, &r.se, &r.t, &r.p);
@@ -591,6 +627,21 @@ fn gls(m: &ResolvedModel, d: &Prepared) -> Result<ModelResult, OpError> {
             .map(|(_, x)| *x)
             .collect()
     };
+    // The shown coefficients (b, se, z, p), N and the Wald statistic, as either estimator reports them.
+    let gls_column = |estimator: &str, names: &[String], v: [&[f64]; 4], n: usize, wald: f64| {
+        let kept: Vec<String> = names.iter().filter(|n| shown(n)).cloned().collect();
+        let mut col = base_column(m, estimator, "z");
+        col.coefs = coefs(
+            &kept,
+            &keep(names, v[0]),
+            &keep(names, v[1]),
+            &keep(names, v[2]),
+            &keep(names, v[3]),
+        );
+        col.n = n as u64;
+        col.extra.insert("wald_chi2".into(), wald);
+        col
+    };
     let corr = |c: GlsCorr| match c {
         GlsCorr::Independent => robocarb_estimate::fgls::AutoCorr::Independent,
         GlsCorr::Ar1 => robocarb_estimate::fgls::AutoCorr::Ar1,
@@ -615,17 +666,13 @@ fn gls(m: &ResolvedModel, d: &Prepared) -> Result<ModelResult, OpError> {
             };
             let r = xtgls(&reg, &opts)
                 .map_err(op_err(&format!("FGLS `{f}` ({})", m.spec.estimator)))?;
-            let kept: Vec<String> = r.names.iter().filter(|n| shown(n)).cloned().collect();
-            col = base_column(m, "fgls", "z");
-            col.coefs = coefs(
-                &kept,
-                &keep(&r.names, &r.b),
-                &keep(&r.names, &r.se),
-                &keep(&r.names, &r.z),
-                &keep(&r.names, &r.p),
+            col = gls_column(
+                "fgls",
+                &r.names,
+                [&r.b, &r.se, &r.z, &r.p],
+                r.n,
+                r.wald_chi2,
             );
-            col.n = r.n as u64;
-            col.extra.insert("wald_chi2".into(), r.wald_chi2);
             col.extra.insert("wald_df".into(), r.wald_df as f64);
             if let Some(rho) = r.rho.first() {
                 col.extra.insert("rho".into(), *rho);
@@ -640,17 +687,13 @@ fn gls(m: &ResolvedModel, d: &Prepared) -> Result<ModelResult, OpError> {
             };
             let r = xtpcse(&reg, &opts)
                 .map_err(op_err(&format!("PCSE `{f}` ({})", m.spec.estimator)))?;
-            let kept: Vec<String> = r.names.iter().filter(|n| shown(n)).cloned().collect();
-            col = base_column(m, "pcse", "z");
-            col.coefs = coefs(
-                &kept,
-                &keep(&r.names, &r.b),
-                &keep(&r.names, &r.se),
-                &keep(&r.names, &r.z),
-                &keep(&r.names, &r.p),
+            col = gls_column(
+                "pcse",
+                &r.names,
+                [&r.b, &r.se, &r.z, &r.p],
+                r.n,
+                r.wald_chi2,
             );
-            col.n = r.n as u64;
-            col.extra.insert("wald_chi2".into(), r.wald_chi2);
             col.r2_overall = Some(r.r2);
         }
         _ => unreachable!("gls() is called for fgls and pcse only"),

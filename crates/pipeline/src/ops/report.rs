@@ -31,6 +31,8 @@ pub static REPORT: FnOp = FnOp::new(
         ("tfp", NODE_OR_FAILURE, false),
         ("exposure", NODE_OR_FAILURE, false),
         ("cities", NODE_OR_FAILURE, false),
+        // A multiverse's summary, when the run includes one (`robocarb multiverse NAME`).
+        ("multiverse", NODE_OR_FAILURE, false),
     ],
     run_report,
 );
@@ -83,7 +85,15 @@ fn present(ctx: &TaskContext<'_>, slot: &str) -> bool {
 fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let mut failed_tables = Vec::new();
     for slot in [
-        "table1", "table3", "table4", "table5", "table6", "table7", "table8", "table9",
+        "table1",
+        "table3",
+        "table4",
+        "table5",
+        "table6",
+        "table7",
+        "table8",
+        "table9",
+        "multiverse",
     ] {
         if let Some((node, error)) = ctx.failed_input(slot) {
             failed_tables.push(FailedTable {
@@ -151,6 +161,13 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
             });
         }
     }
+    let multiverse = if present(ctx, "multiverse") {
+        Some(super::multiverse::report_section(
+            ctx.node_outputs("multiverse")?,
+        )?)
+    } else {
+        None
+    };
     let mut input_hashes = Vec::new();
     for (slot, v) in &ctx.inputs {
         if let robocarb_dag::SlotValue::Node { node, outputs } = v {
@@ -197,7 +214,7 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
             tool_versions: vec![("robocarb".into(), env!("CARGO_PKG_VERSION").into())],
         },
         failed_tables,
-        multiverse: None,
+        multiverse,
     };
     let mut out = Outputs::new();
     out.insert("report.html".into(), html_report(&input).into_bytes());

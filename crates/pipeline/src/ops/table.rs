@@ -4,14 +4,14 @@
 //! shows, so editing one model reruns that model and the tables that show it, nothing else.
 
 use super::model::{ModelResult, TestStats};
-use super::{op_err, NODE};
+use super::{intern, op_err, NODE};
 use crate::fingerprint::fingerprint;
 use robocarb_dag::{OpError, Operation, Outputs, ParamValue, Params, SlotSpec, TaskContext};
 use robocarb_report::{
     compare_regression, published, render, Comparison, Format, ReportTable, TableDoc,
 };
 use std::collections::BTreeSet;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 /// One column of a declared table.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,21 +120,6 @@ impl TableSpec {
             .flat_map(|c| std::iter::once(c.model.clone()).chain(c.tests.clone()))
             .collect()
     }
-}
-
-/// Slot names live as long as the program: interned so loading a pipeline many times leaks nothing new.
-fn intern(name: &str) -> &'static str {
-    static NAMES: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
-    let mut set = NAMES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(n) = set.get(name) {
-        return n;
-    }
-    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
-    set.insert(leaked);
-    leaked
 }
 
 /// The `table` operation of one table node (its slots are the nodes it shows).
