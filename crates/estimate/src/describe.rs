@@ -34,19 +34,26 @@ pub fn describe(v: &[f64]) -> Result<Describe, EstimateError> {
     } else {
         0.0
     };
-    let median = if n % 2 == 1 {
-        x[n / 2]
-    } else {
-        (x[n / 2 - 1] + x[n / 2]) / 2.0
-    };
     Ok(Describe {
         n,
         mean,
         sd,
         min: x[0],
-        median,
+        median: median_sorted(&x),
         max: x[n - 1],
     })
+}
+
+/// Median of sorted, non-empty `x`: the middle value, or for an even count the mean of the
+/// two middle values (Stata's p50, numpy's median; not the type-7 quantile at 0.5, whose
+/// interpolation rounds differently).
+pub(crate) fn median_sorted(x: &[f64]) -> f64 {
+    let n = x.len();
+    if n % 2 == 1 {
+        x[n / 2]
+    } else {
+        (x[n / 2 - 1] + x[n / 2]) / 2.0
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //!
 //! Entry points: [`ols_fe`] ([`Design`]), [`iv_fe`] ([`IvDesign`]), [`mediation`]
 //! ([`MediationInput`]), [`group_difference`] ([`GroupDiffInput`]); the variance estimator
-//! is a [`Vce`] value. Conventions (all pinned by golden tests against pyfixest,
+//! is a [`Vce`] value. [`joint_inference`] aggregates a specification curve's observed and
+//! null estimates (computed by the caller) into its joint test ([`spec_curve`]). Conventions (all pinned by golden tests against pyfixest,
 //! linearmodels, statsmodels and scipy, see `oracles/gen_golden.py`):
 //! * FE absorption: [`absorb`] (balanced two-way closed form, CG otherwise, singletons
 //!   dropped iteratively);
@@ -53,6 +54,7 @@ mod ols;
 pub mod panel_effects;
 pub mod pcse;
 pub mod resample;
+pub mod spec_curve;
 pub mod stock_yogo;
 
 pub use describe::{describe, Describe};
@@ -62,6 +64,7 @@ pub use iv::{iv_fe, iv_fe_with, AndersonRubin, FirstStage, IvDesign, IvResult};
 pub use mediation::{mediation, MediationInput, MediationOptions, MediationResult};
 pub use ols::{ols_fe, ols_fe_with, Design, OlsResult};
 pub use resample::Draws;
+pub use spec_curve::{joint_inference, JointInference, JointOptions, SpecEstimate};
 
 /// The variance estimator, passed by value to every estimator. Cluster ids are raw
 /// `u32` codes with one entry per observation.
