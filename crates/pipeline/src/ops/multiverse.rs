@@ -55,6 +55,8 @@ pub struct SpecFit {
     pub null_failed: u64,
     /// The first failure's message, when some refit failed.
     pub null_error: Option<String>,
+    /// Refits solved from per-city moments (the rest took the general path).
+    pub null_fast: u64,
 }
 
 /// Dense ids of `col` over the whole data node (the resampling universe), for the rows of `sub`.
@@ -121,6 +123,7 @@ fn run_spec(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         null_reps: reps as u64,
         null_failed: 0,
         null_error: None,
+        null_fast: 0,
     };
     let mut null = Vec::with_capacity(3 * reps);
     if reps > 0 {
@@ -139,9 +142,10 @@ fn run_spec(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
             units: universe,
         };
         let draws = bootstrap_draws(reps, universe, seed);
-        let results = refit_draws(&design, k, fit.b, &draws, &FitOptions::default())
+        let refits = refit_draws(&design, k, fit.b, &draws, &FitOptions::default())
             .map_err(op_err(&format!("null refits of `{f}`")))?;
-        for res in results {
+        fit.null_fast = refits.stats.fast as u64;
+        for res in refits.draws {
             match res {
                 Ok(dr) => null.extend([dr.b, dr.se, dr.p]),
                 Err(e) => {
