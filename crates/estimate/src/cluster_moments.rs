@@ -545,7 +545,7 @@ impl PeriodBlock {
 
 /// `Σ_{o in block c} e_o e_o'` for each block `offsets[c]..offsets[c + 1]` of rows of
 /// `e` (`p` columns), laid out `[c][j][k]`.
-fn cross_products(e: &[f64], offsets: &[usize], p: usize) -> Vec<f64> {
+pub(crate) fn cross_products(e: &[f64], offsets: &[usize], p: usize) -> Vec<f64> {
     let g = offsets.len() - 1;
     let mut moments = vec![0.0; g * p * p];
     for c in 0..g {

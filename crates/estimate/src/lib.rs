@@ -8,10 +8,12 @@
 //! ([`panel_effects::UnitEffects`]).
 //!
 //! Entry points: [`ols_fe`] ([`Design`]), [`iv_fe`] ([`IvDesign`]), [`mediation`]
-//! ([`MediationInput`]), [`group_difference`] ([`GroupDiffInput`]); the variance estimator
-//! is a [`Vce`] value. [`joint_inference`] aggregates a specification curve's observed and
-//! null estimates (computed by the caller) into its joint test ([`spec_curve`]). Conventions (all pinned by golden tests against pyfixest,
-//! linearmodels, statsmodels and scipy, see `oracles/gen_golden.py`):
+//! ([`MediationInput`]), [`group_difference`] ([`GroupDiffInput`]), [`refit_draws`]
+//! ([`RefitDesign`]: null refits on resampled units, for specification-curve inference);
+//! [`joint_inference`] aggregates a specification curve's observed and null estimates into
+//! its joint test ([`spec_curve`]). The variance estimator is a [`Vce`] value. Conventions
+//! (all pinned by golden tests against pyfixest, linearmodels, statsmodels and scipy, see
+//! `oracles/gen_golden.py`):
 //! * FE absorption: [`absorb`] (balanced two-way closed form, CG otherwise, singletons
 //!   dropped iteratively);
 //! * a constant is always estimated and reported as `_cons = mean(y) - mean(X)'b`;
@@ -53,6 +55,7 @@ pub mod mediation;
 mod ols;
 pub mod panel_effects;
 pub mod pcse;
+pub mod refit;
 pub mod resample;
 pub mod spec_curve;
 pub mod stock_yogo;
@@ -63,6 +66,7 @@ pub use groupdiff::{group_difference, GroupDiffInput, GroupDiffOptions, GroupDif
 pub use iv::{iv_fe, iv_fe_with, AndersonRubin, FirstStage, IvDesign, IvResult};
 pub use mediation::{mediation, MediationInput, MediationOptions, MediationResult};
 pub use ols::{ols_fe, ols_fe_with, Design, OlsResult};
+pub use refit::{refit_draws, RefitDesign, RefitDraw, RefitPath, RefitStats, Refits};
 pub use resample::Draws;
 pub use spec_curve::{joint_inference, JointInference, JointOptions, SpecEstimate};
 

@@ -12,7 +12,7 @@ use super::{intern, op_err, param_i64, param_str, table_in, FnOp, NODE};
 use crate::fingerprint::fingerprint;
 use robocarb_dag::{OpError, Operation, Outputs, ParamValue, SlotSpec, TaskContext};
 use robocarb_estimate::dist::t_quantile;
-use robocarb_estimate::refit::{refit_draws, RefitDesign};
+use robocarb_estimate::refit::{refit_draws, RefitDesign, RefitPath};
 use robocarb_estimate::resample::bootstrap_draws;
 use robocarb_estimate::spec_curve::{joint_inference, JointInference, JointOptions, SpecEstimate};
 use robocarb_estimate::FitOptions;
@@ -142,7 +142,14 @@ fn run_spec(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
             units: universe,
         };
         let draws = bootstrap_draws(reps, universe, seed);
-        let refits = refit_draws(&design, k, fit.b, &draws, &FitOptions::default())
+        let refits = refit_draws(
+            &design,
+            k,
+            fit.b,
+            &draws,
+            &FitOptions::default(),
+            RefitPath::Fast,
+        )
             .map_err(op_err(&format!("null refits of `{f}`")))?;
         fit.null_fast = refits.stats.fast as u64;
         for res in refits.draws {
