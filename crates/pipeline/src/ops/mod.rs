@@ -138,6 +138,42 @@ pub fn frame_in(
         .map_err(|e| OpError::new(format!("input `{slot}` output `{output}`: {e}")))
 }
 
+/// The table output `output` of the node bound to `slot`, decoded once per process: tasks that
+/// read the same bytes (a multiverse's specifications all read one panel) share the decoded
+/// frame. Keyed by the bytes' content hash, so a different table is never mistaken for it.
+pub fn shared_frame_in(
+    ctx: &TaskContext<'_>,
+    slot: &str,
+    output: &str,
+) -> Result<std::sync::Arc<robocarb_panel::Frame>, OpError> {
+    use std::sync::Arc;
+    type Cache = Mutex<Vec<(robocarb_dag::ContentHash, Arc<robocarb_panel::Frame>)>>;
+    // A few recent tables (a multiverse's panel variants); each is a frame of the data node.
+    const KEEP: usize = 8;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let bytes = ctx.node_output(slot, output)?;
+    let key = robocarb_dag::ContentHash::of(bytes);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Ok(c) = cache.lock() {
+        if let Some((_, f)) = c.iter().find(|(k, _)| *k == key) {
+            return Ok(Arc::clone(f));
+        }
+    }
+    let frame = Arc::new(
+        robocarb_panel::Frame::decode(bytes)
+            .map_err(|e| OpError::new(format!("input `{slot}` output `{output}`: {e}")))?,
+    );
+    if let Ok(mut c) = cache.lock() {
+        if !c.iter().any(|(k, _)| *k == key) {
+            if c.len() >= KEEP {
+                c.remove(0);
+            }
+            c.push((key, Arc::clone(&frame)));
+        }
+    }
+    Ok(frame)
+}
+
 /// The main table of the node bound to `slot`.
 pub fn table_in(ctx: &TaskContext<'_>, slot: &str) -> Result<robocarb_panel::Frame, OpError> {
     frame_in(ctx, slot, "table")

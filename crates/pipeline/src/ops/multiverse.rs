@@ -8,7 +8,7 @@
 //! universe, the same draws for every specification (Simonsohn, Simmons and Nelson 2020).
 
 use super::model::{fit_ols, prepare, vce, ResolvedModel};
-use super::{intern, op_err, param_i64, param_str, table_in, FnOp, NODE};
+use super::{intern, op_err, param_i64, param_str, shared_frame_in, FnOp, NODE};
 use crate::fingerprint::fingerprint;
 use robocarb_dag::{OpError, Operation, Outputs, ParamValue, SlotSpec, TaskContext};
 use robocarb_estimate::dist::t_quantile;
@@ -91,7 +91,7 @@ fn run_spec(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let reps = usize::try_from(param_i64(ctx, "bootstrap_reps")?)
         .map_err(|_| OpError::new("bootstrap_reps must not be negative"))?;
     let seed = param_i64(ctx, "seed")? as u64;
-    let data = table_in(ctx, "data")?;
+    let data = shared_frame_in(ctx, "data", "table")?;
     let d = prepare(&data, &m, &[], "data")?;
     let f = &m.spec.formula;
     let regressors: Vec<&str> = f.regressors.iter().map(String::as_str).collect();
