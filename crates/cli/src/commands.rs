@@ -1062,6 +1062,8 @@ impl Context {
     pub fn worker(&self, tasks: &Path, element: usize) -> Result<i32> {
         let failed =
             robocarb_slurm::run_element(&self.pipeline.graph, &self.store, tasks, element)?;
+        // The coordinator reads this element's results from the shared store once the job ends.
+        self.store.sync_all()?;
         Ok(i32::from(failed > 0))
     }
 }

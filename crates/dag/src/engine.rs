@@ -872,6 +872,8 @@ impl<'a> Engine<'a> {
                 events.node_finished(&run);
                 report.nodes.push(run);
             }
+            // The wave's blobs, entries and records become durable together.
+            self.store.sync()?;
         }
         if opts.dry_run {
             for n in report.nodes.iter_mut() {

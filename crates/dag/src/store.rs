@@ -1,10 +1,14 @@
 //! The store: content-addressed blobs, the action cache (key -> outputs), the per-node record of
 //! the last build (for `why`), and the source stat cache. `LocalStore` keeps them under one folder.
 //!
-//! Crash safety: every file is written to `tmp/`, fsynced, then renamed into place, so a reader sees
-//! either the old file or the whole new one. An action entry is written only after all its blobs, so
-//! an entry never points at a blob that was not completely written. Blobs are verified against their
-//! hash on every read: a corrupted blob reads as missing and the task that made it runs again.
+//! Crash safety: every file is written to `tmp/` and renamed into place, so a reader sees either the
+//! old file or the whole new one (a killed process never leaves half a file). An action entry is
+//! written only after all its blobs. Durability against a power loss is per wave, not per file
+//! ([`Store::sync`], one `syncfs` after each wave): a run of thousands of small tasks (a
+//! multiverse's specifications) would otherwise spend most of its time in fsync. What a power loss
+//! can leave behind reads as damage and is recomputed: blobs are verified against their hash on every
+//! read (a corrupted blob reads as missing), an action entry is used only when every blob it names
+//! is intact, and an unreadable entry or record is treated as absent.
 
 use crate::hash::ContentHash;
 use crate::manifest::Manifest;
@@ -76,6 +80,10 @@ pub trait Store: Send + Sync {
     fn put_record(&self, node: &str, record: &NodeRecord) -> Result<(), StoreError>;
     fn get_stat_cache(&self) -> Result<BTreeMap<String, StatEntry>, StoreError>;
     fn put_stat_cache(&self, cache: &BTreeMap<String, StatEntry>) -> Result<(), StoreError>;
+    /// Make the writes so far durable (the engine calls it after each wave). Default: nothing.
+    fn sync(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// The store on the local file system.
@@ -137,7 +145,6 @@ impl LocalStore {
                 .open(&tmp)
                 .map_err(io_err(&tmp))?;
             f.write_all(bytes).map_err(io_err(&tmp))?;
-            f.sync_all().map_err(io_err(&tmp))?;
         }
         fs::rename(&tmp, dest).map_err(|e| {
             let _ = fs::remove_file(&tmp);
@@ -146,10 +153,30 @@ impl LocalStore {
                 source: e,
             }
         })?;
-        if let Some(parent) = dest.parent() {
-            if let Ok(d) = File::open(parent) {
-                let _ = d.sync_all();
+        Ok(())
+    }
+
+    /// Make every write so far durable: one `syncfs` of the store's filesystem (elsewhere than
+    /// Linux, `sync`).
+    pub fn sync_all(&self) -> Result<(), StoreError> {
+        let dir = File::open(&self.root).map_err(io_err(&self.root))?;
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: syncfs takes an open file descriptor, which `dir` owns for this call.
+            let rc = unsafe { libc::syncfs(dir.as_raw_fd()) };
+            if rc != 0 {
+                return Err(StoreError::Io {
+                    path: self.root.clone(),
+                    source: io::Error::last_os_error(),
+                });
             }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            drop(dir);
+            // SAFETY: sync has no arguments and cannot fail.
+            unsafe { libc::sync() };
         }
         Ok(())
     }
@@ -277,6 +304,9 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
 }
 
 impl Store for LocalStore {
+    fn sync(&self) -> Result<(), StoreError> {
+        self.sync_all()
+    }
     fn put_blob(&self, bytes: &[u8]) -> Result<ContentHash, StoreError> {
         let h = ContentHash::of(bytes);
         // Skip the write only when the existing file is intact; a corrupted one is replaced.
