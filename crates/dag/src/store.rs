@@ -124,11 +124,14 @@ impl LocalStore {
     }
 
     fn record_path(&self, node: &str) -> PathBuf {
-        // Node names are identifiers ([A-Za-z0-9_-]); the pipeline loader enforces it.
+        // Declared node names are identifiers ([A-Za-z0-9_-]); generated ones (a multiverse's
+        // `NAME[label,...]`, variants `NODE~node.param=value`) never contain `/` or NUL (the
+        // loader replaces them), so every name is one file name.
         self.root.join("records").join(format!("{node}.json"))
     }
 
-    /// Write `bytes` to `dest` atomically: temp file in `tmp/`, fsync, rename, fsync the folder.
+    /// Write `bytes` to `dest` atomically: temp file in `tmp/`, then rename (durable at the next
+    /// [`LocalStore::sync_all`]).
     pub fn write_atomic(&self, dest: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).map_err(io_err(parent))?;

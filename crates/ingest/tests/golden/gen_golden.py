@@ -326,6 +326,7 @@ means = gov.groupby("city_code")["index"].mean()
 med = float(np.median(means.values))
 out["gov_business_high"] = out.city_code.map(lambda c: int(means.get(c, -np.inf) > med))
 out["municipality_or_plan"] = out.city_code.isin(plan.city_code).astype(int)
+out["province_code"] = out.city_code.map(dict(zip(cities.city_code, cities.province_code)))
 
 dea = pd.DataFrame({"city_code": W.city_code, "year": W.year})
 dea["labour"] = W.employees
