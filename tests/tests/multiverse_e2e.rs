@@ -92,7 +92,13 @@ fn csv_rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
 fn small_multiverse_equals_pyfixest_in_every_specification() {
     let p = Project::new();
     std::fs::write(p.path("pipelines/small.toml"), SMALL).expect("write");
-    let list = p.ok(&["--pipeline", "pipelines/small.toml", "multiverse", "small", "--list"]);
+    let list = p.ok(&[
+        "--pipeline",
+        "pipelines/small.toml",
+        "multiverse",
+        "small",
+        "--list",
+    ]);
     assert!(
         list.contains("360 specifications (432 combinations, 72 excluded); 1 upstream variant(s)"),
         "{list}"
@@ -134,7 +140,14 @@ fn small_multiverse_equals_pyfixest_in_every_specification() {
     }
 
     let dir = p.path("out/multiverse/small");
-    for f in ["specs.csv", "specs.json", "specs.parquet", "summary.json", "summary.md", "curve.svg"] {
+    for f in [
+        "specs.csv",
+        "specs.json",
+        "specs.parquet",
+        "summary.json",
+        "summary.md",
+        "curve.svg",
+    ] {
         assert!(dir.join(f).exists(), "{f} not published");
     }
     let (head, rows) = csv_rows(&std::fs::read_to_string(dir.join("specs.csv")).expect("csv"));
@@ -163,7 +176,11 @@ fn small_multiverse_equals_pyfixest_in_every_specification() {
         let num = |k: usize| row[k].parse::<f64>().expect("number");
         let (b, se) = (g["b"].as_f64().expect("b"), g["se"].as_f64().expect("se"));
         assert!(close(num(7), b), "{labels:?}: b {} vs pyfixest {b}", num(7));
-        assert!(close(num(8), se), "{labels:?}: se {} vs pyfixest {se}", num(8));
+        assert!(
+            close(num(8), se),
+            "{labels:?}: se {} vs pyfixest {se}",
+            num(8)
+        );
         assert_eq!(row[13], g["n"].to_string(), "{labels:?}: n");
         // The interval is b -/+ t(0.975, df) se.
         assert!(num(11) < num(7) && num(7) < num(12), "{labels:?}: interval");
@@ -225,7 +242,10 @@ fn adding_an_option_runs_only_its_specifications_and_the_summary() {
         "tiny",
         "panel~panel.winsor_lower=0.025+panel.winsor_upper=0.975",
     ] {
-        assert!(first.contains(&n.to_string()), "{n} not executed: {first:?}");
+        assert!(
+            first.contains(&n.to_string()),
+            "{n} not executed: {first:?}"
+        );
     }
     let summary: serde_json::Value = serde_json::from_slice(
         &std::fs::read(p.path("out/multiverse/tiny/summary.json")).expect("summary"),
@@ -234,7 +254,10 @@ fn adding_an_option_runs_only_its_specifications_and_the_summary() {
     assert_eq!(summary["specifications"], 4);
     assert_eq!(summary["joint"]["draws"], 20);
     let report = std::fs::read_to_string(p.path("out/report.html")).expect("report");
-    assert!(report.contains("Multiverse: tiny"), "the report shows the multiverse");
+    assert!(
+        report.contains("Multiverse: tiny"),
+        "the report shows the multiverse"
+    );
 
     let (again, _) = json_run(&p);
     assert!(again.is_empty(), "second run executed {again:?}");

@@ -81,7 +81,12 @@ pub fn multiverse_list(pipeline: Option<&Path>, name: &str, json: bool) -> Resul
     let total: usize = mv.dimensions.iter().map(|d| d.options.len()).product();
     for d in &mv.dimensions {
         let labels: Vec<&str> = d.options.iter().map(|o| o.label.as_str()).collect();
-        println!("  {:<10} {} options: {}", d.name, labels.len(), labels.join(", "));
+        println!(
+            "  {:<10} {} options: {}",
+            d.name,
+            labels.len(),
+            labels.join(", ")
+        );
     }
     let variants: BTreeSet<String> = specs
         .iter()

@@ -270,7 +270,9 @@ pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
 /// Quantile of Student's t with `df` degrees of freedom, by bisection on [`t_cdf`] to the last
 /// representable digit (confidence intervals; NaN outside `0 < p < 1` or for `df <= 0`).
 pub fn t_quantile(p: f64, df: f64) -> f64 {
-    if !(p > 0.0 && p < 1.0) || !(df > 0.0) {
+    // Written so that NaN inputs fail the test too.
+    let valid = p > 0.0 && p < 1.0 && df > 0.0;
+    if !valid {
         return f64::NAN;
     }
     if p == 0.5 {
@@ -350,7 +352,10 @@ mod tests {
             (0.9, 1000.0, 1.282_398_721_460_924_7),
         ] {
             let got = t_quantile(p, df);
-            assert!((got - want).abs() <= 1e-11 * want.abs(), "p {p} df {df}: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 1e-11 * want.abs(),
+                "p {p} df {df}: {got} vs {want}"
+            );
         }
         assert_eq!(t_quantile(0.5, 3.0), 0.0);
         assert!(t_quantile(1.0, 3.0).is_nan() && t_quantile(0.5, 0.0).is_nan());

@@ -596,7 +596,10 @@ fn add_province(panel: &mut Frame, parts: &PanelParts) -> Result<(), IngestError
     let col: Vec<String> = panel
         .str("city_code")?
         .iter()
-        .map(|c| of.get(c.as_str()).map_or_else(String::new, |p| p.to_string()))
+        .map(|c| {
+            of.get(c.as_str())
+                .map_or_else(String::new, |p| p.to_string())
+        })
         .collect();
     panel.push("province_code", Column::Str(col))?;
     Ok(())

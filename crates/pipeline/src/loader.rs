@@ -1034,13 +1034,20 @@ fn multiverse_nodes(
                 match all.iter().find(|(m, _, _)| &m.name == n) {
                     Some(x) => v.push(x),
                     None => {
-                        let known: Vec<&str> = all.iter().map(|(m, _, _)| m.name.as_str()).collect();
+                        let known: Vec<&str> =
+                            all.iter().map(|(m, _, _)| m.name.as_str()).collect();
                         return Err(LoadError::At {
-                            file: layers.last().map_or_else(String::new, |l| l.file.display().to_string()),
+                            file: layers
+                                .last()
+                                .map_or_else(String::new, |l| l.file.display().to_string()),
                             line: 1,
                             message: format!(
                                 "no multiverse `{n}`; declared: {}",
-                                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                                if known.is_empty() {
+                                    "none".to_string()
+                                } else {
+                                    known.join(", ")
+                                }
                             ),
                         });
                     }
@@ -1071,9 +1078,8 @@ fn multiverse_nodes(
         }
         let mut made: Vec<(Specification, String)> = Vec::new();
         for sp in specs {
-            let data = variant_for(&mv.data, &sp, registry, nodes).map_err(|e| {
-                at(format!("specification [{}]: {e}", sp.labels.join(", ")))
-            })?;
+            let data = variant_for(&mv.data, &sp, registry, nodes)
+                .map_err(|e| at(format!("specification [{}]: {e}", sp.labels.join(", "))))?;
             let mut m = sp
                 .choice
                 .resolve(d)
@@ -1088,7 +1094,10 @@ fn multiverse_nodes(
             params.insert("bootstrap_reps".into(), ParamValue::Int(mv.bootstrap_reps));
             params.insert("seed".into(), ParamValue::Int(mv.seed));
             let name = mv.spec_node(&sp.labels);
-            declared_at.insert(name.clone(), (layer.file.clone(), line_of(&layer.text, *start)));
+            declared_at.insert(
+                name.clone(),
+                (layer.file.clone(), line_of(&layer.text, *start)),
+            );
             nodes.push(NodeSpec {
                 name: name.clone(),
                 op: Arc::new(&crate::ops::multiverse::MULTIVERSE_SPEC),
@@ -1100,7 +1109,10 @@ fn multiverse_nodes(
             made.push((sp, name));
         }
         let spec_nodes: Vec<String> = made.iter().map(|(_, n)| n.clone()).collect();
-        declared_at.insert(mv.name.clone(), (layer.file.clone(), line_of(&layer.text, *start)));
+        declared_at.insert(
+            mv.name.clone(),
+            (layer.file.clone(), line_of(&layer.text, *start)),
+        );
         nodes.push(NodeSpec {
             name: mv.name.clone(),
             op: Arc::new(crate::ops::multiverse::MultiverseOp::new(&spec_nodes)),
@@ -1178,7 +1190,11 @@ fn variant_for(
                         .unwrap_or_default();
                     return Err(format!(
                         "node `{n}` has no parameter `{k}` (it takes: {})",
-                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
                     ));
                 };
                 let Some(pv) = convert(value).and_then(|x| spec.kind.accept(x)) else {

@@ -293,7 +293,10 @@ impl Multiverse {
                     return Err(format!(
                         "exclude entry {}: no dimension `{dim}` (dimensions: {})",
                         i + 1,
-                        dims.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
+                        dims.iter()
+                            .map(|d| d.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ));
                 };
                 let labels = labels.to_vec();
@@ -544,7 +547,13 @@ impl Choice {
         parts
             .join("+")
             .chars()
-            .map(|c| if c == '/' || c == '"' || c.is_whitespace() { '_' } else { c })
+            .map(|c| {
+                if c == '/' || c == '"' || c.is_whitespace() {
+                    '_'
+                } else {
+                    c
+                }
+            })
             .collect()
     }
 }
@@ -661,7 +670,9 @@ mod tests {
         assert_eq!(e("controls - PS").unwrap(), ["GDP", "FDI"]);
         assert_eq!(e("controls - PS - GDP").unwrap(), ["FDI"]);
         assert!(e("none").unwrap().is_empty());
-        assert!(e("controls - XX").unwrap_err().contains("`XX` is not among"));
+        assert!(e("controls - XX")
+            .unwrap_err()
+            .contains("`XX` is not among"));
         assert!(e("controls -").unwrap_err().contains("expected a name"));
         let l = controls_of(&Controls::List(vec!["controls".into(), "VC".into()]), &s).unwrap();
         assert_eq!(l, ["GDP", "PS", "FDI", "VC"]);
@@ -702,10 +713,7 @@ controls = ["none", "-PS"]
             "Y ~ X + GDP + PS + FDI | city + year"
         );
         assert_eq!(specs[2].choice.formula(), "Y ~ X | city + year");
-        assert_eq!(
-            specs[0].choice.variant_tag(),
-            "panel.winsor_lower=0.0"
-        );
+        assert_eq!(specs[0].choice.variant_tag(), "panel.winsor_lower=0.0");
         assert_eq!(specs[1].choice.variant_tag(), "");
         assert_eq!(mv.spec_node(&specs[0].labels), "m[Y,all,0]");
         assert_eq!(mv.bootstrap_reps, DEFAULT_BOOTSTRAP_REPS);
@@ -724,7 +732,8 @@ controls = ["none", "-PS"]
         assert!(e.contains("repeated"), "{e}");
         let e = bad("[[dimensions]]\nname = \"other\"\noptions = [\"Z\"]");
         assert!(e.contains("bare option"), "{e}");
-        let e = bad("[[dimensions]]\nname = \"o2\"\noptions = [{ label = \"a\", outcome = \"Z\" }]");
+        let e =
+            bad("[[dimensions]]\nname = \"o2\"\noptions = [{ label = \"a\", outcome = \"Z\" }]");
         assert!(e.contains("both set `outcome`"), "{e}");
         let e = bad("[[exclude]]\nfe = \"x\"");
         assert!(e.contains("no dimension `fe`"), "{e}");
@@ -748,7 +757,10 @@ controls = ["none", "-PS"]
         let chain = variant_chain("panel", &changed, &inputs).unwrap();
         assert_eq!(chain, ["dea_frontier", "dea_ml", "tfp", "panel"]);
         let only_panel = BTreeSet::from(["panel".to_string()]);
-        assert_eq!(variant_chain("panel", &only_panel, &inputs).unwrap(), ["panel"]);
+        assert_eq!(
+            variant_chain("panel", &only_panel, &inputs).unwrap(),
+            ["panel"]
+        );
         let e = variant_chain("panel", &BTreeSet::from(["other".to_string()]), &inputs);
         assert!(e.unwrap_err().contains("does not depend on it"));
     }

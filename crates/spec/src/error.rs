@@ -41,7 +41,8 @@ pub(crate) enum Tok {
 /// strings, and the symbols of both languages.
 pub(crate) fn tokenize(what: &'static str, text: &str) -> Result<Vec<(usize, Tok)>, SpecError> {
     const SYMS: [&str; 18] = [
-        "==", "!=", "<=", ">=", "<", ">", "=", "~", "|", "+", ",", "(", ")", "[", "]", ":", "*", "^",
+        "==", "!=", "<=", ">=", "<", ">", "=", "~", "|", "+", ",", "(", ")", "[", "]", ":", "*",
+        "^",
     ];
     let mut out = Vec::new();
     let bytes = text.as_bytes();

@@ -239,4 +239,3 @@ pub fn intern(name: &str) -> &'static str {
     set.insert(leaked);
     leaked
 }
-

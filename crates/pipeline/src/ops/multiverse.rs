@@ -135,7 +135,11 @@ fn run_spec(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
             .collect::<Result<_, _>>()?;
         let design = RefitDesign {
             y: &y,
-            x: regressors.iter().copied().zip(cols.iter().map(|c| &c[..])).collect(),
+            x: regressors
+                .iter()
+                .copied()
+                .zip(cols.iter().map(|c| &c[..]))
+                .collect(),
             fe: f.fe.iter().map(|fe| d.ids(fe)).collect(),
             vce: vce(&m, &d),
             unit: &units,
@@ -150,7 +154,7 @@ fn run_spec(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
             &FitOptions::default(),
             RefitPath::Fast,
         )
-            .map_err(op_err(&format!("null refits of `{f}`")))?;
+        .map_err(op_err(&format!("null refits of `{f}`")))?;
         fit.null_fast = refits.stats.fast as u64;
         for res in refits.draws {
             match res {
@@ -360,7 +364,10 @@ fn run_summary(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let bands: Option<Vec<[f64; 3]>> = summary.joint.as_ref().map(|j| j.bands.clone());
     let svg = robocarb_report::spec_curve(&robocarb_report::CurveInput {
         id: &format!("curve-{name}"),
-        title: &format!("Specification curve: {name} ({} specifications)", rows.len()),
+        title: &format!(
+            "Specification curve: {name} ({} specifications)",
+            rows.len()
+        ),
         y_label: "estimate",
         dimensions: &summary.dimensions,
         specs: &curve,
