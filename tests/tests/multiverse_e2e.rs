@@ -4,7 +4,7 @@
 //! specifications it creates plus the summary and the report, and a second run runs nothing.
 
 mod common;
-use common::{repo_root, Project};
+use common::{repo_root, Project, TINY_MULTIVERSE};
 use std::path::PathBuf;
 
 /// The multiverse of `crates/pipeline/oracles/multiverse_pyfixest.py` (keep the two in step).
@@ -187,37 +187,11 @@ fn small_multiverse_equals_pyfixest_in_every_specification() {
     }
 }
 
-const TINY: &str = r#"
-extends = "paper.toml"
-
-[multiverses.tiny]
-outcome = "CARBON"
-exposure = "ROBOT"
-controls = "controls"
-fe = "city + year"
-vcov = "cluster:city"
-bootstrap_reps = 20
-seed = 5
-
-[[multiverses.tiny.dimensions]]
-name = "controls"
-options = [
-  { label = "all", controls = "controls" },
-  { label = "none", controls = [] },
-]
-
-[[multiverses.tiny.dimensions]]
-name = "winsor"
-options = [
-  { label = "0.01" },
-  { label = "0.025", params = { panel = { winsor_lower = 0.025, winsor_upper = 0.975 } } },
-]
-"#;
 
 #[test]
 fn adding_an_option_runs_only_its_specifications_and_the_summary() {
     let p = Project::new();
-    std::fs::write(p.path("pipelines/tiny.toml"), TINY).expect("write");
+    std::fs::write(p.path("pipelines/tiny.toml"), TINY_MULTIVERSE).expect("write");
     let args = ["--pipeline", "pipelines/tiny.toml", "--multiverse", "tiny"];
     let json_run = |p: &Project| {
         let mut a: Vec<&str> = args.to_vec();

@@ -444,3 +444,40 @@ fn unknown_partition_is_a_clear_error_naming_the_option() {
         "{err}"
     );
 }
+
+/// Issue 16 item 5: a multiverse's specifications (and their null refits) run as Slurm tasks like
+/// any node, batched into array elements, with the same bytes as a local run.
+#[test]
+fn multiverse_specifications_run_as_slurm_tasks_with_local_bytes() {
+    if !cluster_up() {
+        return;
+    }
+    let p = Project::new();
+    std::fs::write(p.path("pipelines/tiny.toml"), common::TINY_MULTIVERSE).expect("write");
+    let global = ["--pipeline", "pipelines/tiny.toml", "--multiverse", "tiny"];
+    let mut local: Vec<&str> = global.to_vec();
+    local.extend(["run", "--json", "tiny"]);
+    local.extend_from_slice(&LOCAL);
+    let l = p.json(&local);
+    let s = slurm_args(&p);
+    let mut remote: Vec<&str> = global.to_vec();
+    remote.extend(["run", "--json", "tiny"]);
+    let v = p.json(&args(&s, &remote));
+    assert_eq!(names(&v, "executed"), names(&l, "executed"));
+    let specs = names(&v, "executed")
+        .into_iter()
+        .filter(|n| n.starts_with("tiny["))
+        .count();
+    assert_eq!(specs, 4, "{:?}", names(&v, "executed"));
+    assert_eq!(stat(&v, "tasks_failed"), 0);
+    assert!(
+        stat(&v, "sbatch_calls") < stat(&v, "tasks_submitted"),
+        "small tasks are batched: {}",
+        v["slurm"]
+    );
+    for f in ["specs.csv", "summary.json", "curve.svg"] {
+        let a = std::fs::read(p.path(&format!("out/multiverse/tiny/{f}"))).expect("slurm output");
+        let b = std::fs::read(p.path(&format!("out-local/multiverse/tiny/{f}"))).expect("local");
+        assert!(a == b, "{f} differs between the Slurm and the local run");
+    }
+}

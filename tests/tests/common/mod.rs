@@ -6,6 +6,35 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// A pipeline file (beside paper.toml) with a 4-specification multiverse `tiny` whose second
+/// dimension changes the panel node's winsorizing, and 20 null draws.
+pub const TINY_MULTIVERSE: &str = r#"
+extends = "paper.toml"
+
+[multiverses.tiny]
+outcome = "CARBON"
+exposure = "ROBOT"
+controls = "controls"
+fe = "city + year"
+vcov = "cluster:city"
+bootstrap_reps = 20
+seed = 5
+
+[[multiverses.tiny.dimensions]]
+name = "controls"
+options = [
+  { label = "all", controls = "controls" },
+  { label = "none", controls = [] },
+]
+
+[[multiverses.tiny.dimensions]]
+name = "winsor"
+options = [
+  { label = "0.01" },
+  { label = "0.025", params = { panel = { winsor_lower = 0.025, winsor_upper = 0.975 } } },
+]
+"#;
+
 pub struct Project {
     pub dir: tempfile::TempDir,
 }
