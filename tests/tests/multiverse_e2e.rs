@@ -187,7 +187,6 @@ fn small_multiverse_equals_pyfixest_in_every_specification() {
     }
 }
 
-
 #[test]
 fn adding_an_option_runs_only_its_specifications_and_the_summary() {
     let p = Project::new();

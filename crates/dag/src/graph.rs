@@ -47,6 +47,8 @@ pub enum SlotValue {
     Node {
         node: String,
         outputs: BTreeMap<String, Vec<u8>>,
+        /// The content hash of each output (what an operation may key a decoded copy by).
+        hashes: BTreeMap<String, ContentHash>,
     },
     /// The upstream node bound to a [`SlotKind::NodeOrFailure`] slot failed (or was skipped):
     /// its error instead of its outputs.
@@ -80,6 +82,14 @@ impl TaskContext<'_> {
                 "node `{}` has no input `{slot}`",
                 self.node
             ))),
+        }
+    }
+
+    /// The content hash of output `output` of the node bound to `slot`, if it reads it.
+    pub fn node_output_hash(&self, slot: &str, output: &str) -> Option<ContentHash> {
+        match self.inputs.get(slot) {
+            Some(SlotValue::Node { hashes, .. }) => hashes.get(output).copied(),
+            _ => None,
         }
     }
 

@@ -151,6 +151,7 @@ pub fn run_task(
             SlotValue::Node {
                 node: upstream.clone(),
                 outputs: bytes,
+                hashes: outs.clone(),
             },
         );
     }

@@ -18,6 +18,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Errors of the store, each naming the path involved.
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +91,42 @@ pub trait Store: Send + Sync {
 pub struct LocalStore {
     root: PathBuf,
     tmp_counter: AtomicU64,
+    /// Large blobs already read and verified by this process, with the file's (size, mtime,
+    /// inode) when they were: a multiverse's thousands of tasks read the same panel, and hashing
+    /// it for each read would cost more than their fits. A changed file is read and hashed again.
+    verified: Mutex<BTreeMap<ContentHash, (FileStamp, Arc<Vec<u8>>)>>,
 }
+
+/// What identifies a file's version without reading it (the sources' stat cache uses the same).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    mtime_ns: i128,
+    ino: u64,
+}
+
+impl FileStamp {
+    fn of(meta: &fs::Metadata) -> FileStamp {
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i128);
+        #[cfg(unix)]
+        let ino = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let ino = 0;
+        FileStamp {
+            len: meta.len(),
+            mtime_ns,
+            ino,
+        }
+    }
+}
+
+/// Blobs at least this large are kept after verification, up to `VERIFIED_BUDGET` bytes in all.
+const VERIFIED_MIN: usize = 64 * 1024;
+const VERIFIED_BUDGET: usize = 256 * 1024 * 1024;
 
 impl LocalStore {
     /// Open (creating the folders if needed) a store rooted at `root`.
@@ -103,6 +139,7 @@ impl LocalStore {
         Ok(LocalStore {
             root,
             tmp_counter: AtomicU64::new(0),
+            verified: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -321,8 +358,31 @@ impl Store for LocalStore {
 
     fn get_blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
         let p = self.blob_path(hash);
+        let stamp = match fs::metadata(&p) {
+            Ok(m) => FileStamp::of(&m),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::Io { path: p, source: e }),
+        };
+        if let Ok(memo) = self.verified.lock() {
+            if let Some((s, bytes)) = memo.get(hash) {
+                if *s == stamp {
+                    return Ok(Some(bytes.as_ref().clone()));
+                }
+            }
+        }
         match fs::read(&p) {
-            Ok(bytes) if ContentHash::of(&bytes) == *hash => Ok(Some(bytes)),
+            Ok(bytes) if ContentHash::of(&bytes) == *hash => {
+                if bytes.len() >= VERIFIED_MIN {
+                    if let Ok(mut memo) = self.verified.lock() {
+                        let held: usize = memo.values().map(|(_, b)| b.len()).sum();
+                        if held + bytes.len() > VERIFIED_BUDGET {
+                            memo.clear();
+                        }
+                        memo.insert(*hash, (stamp, Arc::new(bytes.clone())));
+                    }
+                }
+                Ok(Some(bytes))
+            }
             Ok(_) => {
                 tracing::warn!("blob {} is corrupted; it will be recomputed", hash.short());
                 Ok(None)

@@ -152,7 +152,9 @@ pub fn shared_frame_in(
     const KEEP: usize = 8;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let bytes = ctx.node_output(slot, output)?;
-    let key = robocarb_dag::ContentHash::of(bytes);
+    let key = ctx
+        .node_output_hash(slot, output)
+        .unwrap_or_else(|| robocarb_dag::ContentHash::of(bytes));
     let cache = CACHE.get_or_init(Default::default);
     if let Ok(c) = cache.lock() {
         if let Some((_, f)) = c.iter().find(|(k, _)| *k == key) {

@@ -170,7 +170,7 @@ fn run_report(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     };
     let mut input_hashes = Vec::new();
     for (slot, v) in &ctx.inputs {
-        if let robocarb_dag::SlotValue::Node { node, outputs } = v {
+        if let robocarb_dag::SlotValue::Node { node, outputs, .. } = v {
             for (name, bytes) in outputs {
                 // Validation reports name the source files on this machine; they are not results.
                 let result = (name.ends_with(".json") && !name.ends_with("validation.json"))
