@@ -171,15 +171,34 @@ fn numeric<'a>(frame: &'a Frame, col: &str) -> Result<Cow<'a, [f64]>, OpError> {
     }
 }
 
+/// Dense ids (0..levels) of `v` in sorted order of its distinct values, and the number of
+/// levels. Hashing first and sorting only the distinct values: a city code column has thousands
+/// of rows and a few hundred levels, and thousands of specifications ask for it.
+pub fn sorted_level_ids<T: Ord + std::hash::Hash>(v: &[T]) -> (Vec<u32>, usize) {
+    let mut first: std::collections::HashMap<&T, u32> = std::collections::HashMap::new();
+    let mut distinct: Vec<&T> = Vec::new();
+    let raw: Vec<u32> = v
+        .iter()
+        .map(|x| {
+            *first.entry(x).or_insert_with(|| {
+                distinct.push(x);
+                (distinct.len() - 1) as u32
+            })
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..distinct.len()).collect();
+    order.sort_by(|&a, &b| distinct[a].cmp(distinct[b]));
+    let mut rank = vec![0u32; distinct.len()];
+    for (r, &u) in order.iter().enumerate() {
+        rank[u] = r as u32;
+    }
+    (raw.iter().map(|&u| rank[u as usize]).collect(), distinct.len())
+}
+
 /// Dense ids of a column in sorted order of its values: what reghdfe's `absorb()` groups by.
 fn dense_ids(frame: &Frame, col: &str) -> Result<Vec<u32>, OpError> {
-    fn ids_of<T: Ord + Clone>(v: &[T]) -> Vec<u32> {
-        let mut u: Vec<&T> = v.iter().collect();
-        u.sort();
-        u.dedup();
-        v.iter()
-            .map(|x| u.binary_search(&x).map_or(0, |i| i as u32))
-            .collect()
+    fn ids_of<T: Ord + std::hash::Hash>(v: &[T]) -> Vec<u32> {
+        sorted_level_ids(v).0
     }
     Ok(match frame.column(col) {
         Some(Column::Str(v)) => ids_of(v),
@@ -217,9 +236,20 @@ fn interacted_ids(frame: &Frame, m: &ResolvedModel, name: &str) -> Result<Vec<u3
     Ok(ids)
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 struct OrdF64(f64);
+// Equality, order and hash all follow the bits (`total_cmp`), so they agree.
+impl PartialEq for OrdF64 {
+    fn eq(&self, o: &Self) -> bool {
+        self.0.total_cmp(&o.0).is_eq()
+    }
+}
 impl Eq for OrdF64 {}
+impl std::hash::Hash for OrdF64 {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.to_bits().hash(h);
+    }
+}
 impl PartialOrd for OrdF64 {
     fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(o))

@@ -7,7 +7,7 @@
 //! specification's own sample (`y* = y - b x`) and the draws resample units of the data node's
 //! universe, the same draws for every specification (Simonsohn, Simmons and Nelson 2020).
 
-use super::model::{fit_ols, prepare, vce, ResolvedModel};
+use super::model::{fit_ols, prepare, sorted_level_ids, vce, ResolvedModel};
 use super::{intern, op_err, param_i64, param_str, shared_frame_in, FnOp, NODE};
 use crate::fingerprint::fingerprint;
 use robocarb_dag::{OpError, Operation, Outputs, ParamValue, SlotSpec, TaskContext};
@@ -61,15 +61,14 @@ pub struct SpecFit {
 
 /// Dense ids of `col` over the whole data node (the resampling universe), for the rows of `sub`.
 fn universe_ids(full: &Frame, sub: &Frame, col: &str) -> Result<(Vec<u32>, usize), OpError> {
-    fn map<T: Ord + Clone>(all: &[T], rows: &[T]) -> (Vec<u32>, usize) {
-        let mut u: Vec<&T> = all.iter().collect();
-        u.sort();
-        u.dedup();
-        let ids = rows
+    fn map<T: Ord + std::hash::Hash>(all: &[T], rows: &[T]) -> (Vec<u32>, usize) {
+        let (ids, levels) = sorted_level_ids(all);
+        let of: std::collections::HashMap<&T, u32> = all.iter().zip(ids).collect();
+        let rows = rows
             .iter()
-            .map(|x| u.binary_search(&x).map_or(u32::MAX, |i| i as u32))
+            .map(|x| of.get(x).copied().unwrap_or(u32::MAX))
             .collect();
-        (ids, u.len())
+        (rows, levels)
     }
     let missing = || OpError::new(format!("no column `{col}` (the resampling unit)"));
     Ok(match (full.column(col), sub.column(col)) {
