@@ -677,6 +677,8 @@ impl Context {
     ) -> Result<i32> {
         let (name, bytes, _) = self.artifact(node, output)?;
         let data = match robocarb_panel::Frame::decode(&bytes) {
+            // Any output, table or not, as stored (e.g. a specification's `null.f64`).
+            _ if format == "raw" => bytes,
             Ok(frame) => match format {
                 "csv" => frame.to_csv().into_bytes(),
                 "json" => frame.to_json().into_bytes(),

@@ -245,6 +245,8 @@ enum ExportFormat {
     Csv,
     Parquet,
     Json,
+    /// The output's bytes as stored (any output, e.g. a specification's `null.f64`).
+    Raw,
 }
 
 fn default_jobs() -> usize {
@@ -380,6 +382,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 ExportFormat::Csv => "csv",
                 ExportFormat::Parquet => "parquet",
                 ExportFormat::Json => "json",
+                ExportFormat::Raw => "raw",
             },
         ),
         Command::Fit {
