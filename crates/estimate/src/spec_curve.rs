@@ -102,6 +102,12 @@ pub struct JointInference {
     /// p-value of the mean signed z (Stouffer).
     pub p_stouffer: f64,
     pub k_stouffer: usize,
+    /// Two-sided versions of the median's and Stouffer's p-values, `min(1, 2 p)`. The one-sided
+    /// p looks in the direction the observed statistic happens to take, so under the null it
+    /// rejects at about twice its level; the calibration on twins without an effect
+    /// (docs/multiverse.md) measures it. Use these unless the direction was fixed beforehand.
+    pub p_median_two_sided: f64,
+    pub p_stouffer_two_sided: f64,
     /// Number of null draws `B`.
     pub draws: usize,
     /// Failed refits over all draws.
@@ -205,6 +211,8 @@ pub fn joint_inference(
         k_count,
         p_stouffer: p_of(k_stouffer),
         k_stouffer,
+        p_median_two_sided: (2.0 * p_of(k_median)).min(1.0),
+        p_stouffer_two_sided: (2.0 * p_of(k_stouffer)).min(1.0),
         draws: b,
         failed_refits: null_stats.iter().map(|d| d.failed).sum(),
         draws_with_failures: null_stats.iter().filter(|d| d.failed > 0).count(),

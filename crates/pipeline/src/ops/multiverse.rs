@@ -498,13 +498,21 @@ pub fn summary_markdown(s: &Summary) -> String {
             );
             let _ = writeln!(
                 o,
-                "| statistic | observed | p |\n|---|---:|---:|\n| median estimate | {} | {} |\n| significant in the dominant sign | {} | {} |\n| mean signed z (Stouffer) | {} | {} |",
+                "| statistic | observed | p (one-sided, SSN) | p (two-sided) |\n|---|---:|---:|---:|\n| median estimate | {} | {} | {} |\n| significant in the dominant sign | {} | {} | {} |\n| mean signed z (Stouffer) | {} | {} | {} |",
                 short(j.observed.median),
                 short(j.p_median),
+                short(j.p_median_two_sided),
                 j.observed.n_significant,
+                short(j.p_count),
                 short(j.p_count),
                 short(j.observed.mean_z),
                 short(j.p_stouffer),
+                short(j.p_stouffer_two_sided),
+            );
+            let _ = writeln!(
+                o,
+                "\nThe count looks at the dominant sign of each draw, so it is two-sided already. The smallest reportable p is 1/{}.",
+                j.draws
             );
             if j.failed_refits > 0 {
                 let _ = writeln!(
