@@ -4,7 +4,10 @@
 //! DEA's shape); contemporaneous, sequential and global frontiers; the Malmquist-Luenberger
 //! index with its TE x TC decomposition and TP = TC / TE; the zero-data rule; radial (CCR/BCC,
 //! input or output oriented) Farrell efficiency and the radial Malmquist index with its
-//! EC x TC, PEC x SEC x TC and Ray-Desli decompositions ([`radial`]). (The
+//! EC x TC, PEC x SEC x TC and Ray-Desli decompositions ([`radial`]). Every SBM and super-SBM
+//! program is solved against the frame of its reference set (its extreme units, found by Dula's
+//! BuildHull) and certified against all units by pricing, so results equal those against the
+//! whole reference set. (The
 //! perpetual-inventory capital stock is built in `ingest`, where the DEA inputs are assembled.)
 //!
 //! What it must not do: depend on polars, read or write files, or turn an infeasible program
@@ -26,6 +29,9 @@
 //! ```
 
 mod data;
+mod frame;
+#[cfg(test)]
+mod frame_check;
 mod malmquist;
 #[cfg(test)]
 mod microlp_check;

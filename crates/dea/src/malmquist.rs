@@ -144,7 +144,7 @@ pub fn sbm_scores(
             }
         }
     }
-    let frontier = FrontierSet::new(&pool, (0..n_ref).collect());
+    let frontier = FrontierSet::framed(&pool, (0..n_ref).collect());
     let tasks: Vec<Task> = (0..n_eval)
         .map(|j| Task {
             frontier: 0,
@@ -215,8 +215,8 @@ fn cross_scores_against(
     let n = prev.units();
     let pool = Pool::from_periods(&[prev, cur], dims);
     let frontiers = [
-        FrontierSet::new(&pool, members_prev),
-        FrontierSet::new(&pool, members_cur.into_iter().map(|j| n + j).collect()),
+        FrontierSet::framed(&pool, members_prev),
+        FrontierSet::framed(&pool, members_cur.into_iter().map(|j| n + j).collect()),
     ];
     let mut tasks = Vec::with_capacity(2 * n);
     tasks.extend((0..n).map(|j| Task {
@@ -557,10 +557,10 @@ pub fn malmquist_luenberger(
         .collect();
     let mut sets: Vec<FrontierSet> = per_period
         .into_par_iter()
-        .map(|r| FrontierSet::new(&pool, r.collect()))
+        .map(|r| FrontierSet::framed(&pool, r.collect()))
         .collect();
     let global_set = if frontier == Frontier::Global {
-        sets.push(FrontierSet::new(&pool, (0..t_count * n).collect()));
+        sets.push(FrontierSet::framed(&pool, (0..t_count * n).collect()));
         Some(t_count)
     } else {
         None
