@@ -42,7 +42,8 @@ pub mod simplex;
 pub use data::{replace_zeros, DeaData, Dims, Variable, VariableKind, ZeroReplacement};
 pub use malmquist::{
     combine_pair, cross_scores, cross_scores_on_efficient, frontier_scores, malmquist_luenberger,
-    ml_pair, sbm_scores, CrossScores, Frontier, MlResult, MlRow, Progress, YearRow,
+    malmquist_luenberger_against, ml_pair, sbm_scores, CrossScores, Frontier, MlResult, MlRow,
+    Progress, Reference, YearRow,
 };
 pub use radial::{
     radial_malmquist, radial_malmquist_decomposition, radial_scores, MalmquistDecompositionRow,

@@ -150,9 +150,10 @@ pub(crate) struct FrontierSet {
     pub members: Vec<usize>,
     /// Members not weakly dominated by an earlier-kept member, sorted.
     pub kept: Vec<usize>,
-    /// The subset of `kept` that the programs are solved against, sorted: the frame
-    /// ([`crate::frame::build_hull`]) for [`FrontierSet::framed`], `kept` itself otherwise.
-    pub frame: Vec<usize>,
+    /// The subset of `kept` that the programs start from, sorted: the frame
+    /// ([`crate::frame::build_hull`]) for [`FrontierSet::framed`]; `None` for
+    /// [`FrontierSet::new`], whose programs are solved against all of `kept` from the start.
+    pub frame: Option<Vec<usize>>,
 }
 
 impl FrontierSet {
@@ -199,8 +200,8 @@ impl FrontierSet {
         kept.sort_unstable();
         FrontierSet {
             members,
-            frame: kept.clone(),
             kept,
+            frame: None,
         }
     }
 
@@ -208,7 +209,7 @@ impl FrontierSet {
     /// observations (exact: the frame spans the same technology; see [`score_against`]).
     pub fn framed(pool: &Pool, members: Vec<usize>) -> Self {
         let mut set = Self::new(pool, members);
-        set.frame = crate::frame::build_hull(pool, &set.kept);
+        set.frame = Some(crate::frame::build_hull(pool, &set.kept));
         set
     }
 
@@ -339,8 +340,8 @@ pub(crate) fn plain_lp(pool: &Pool, refs: &[usize], o: &[f64], returns: Returns)
     }
 }
 
-/// Builds the super-SBM LP for observation values `o` against `refs` (columns: `t`, `S`, the
-/// row slacks, then one per reference unit).
+/// Builds the super-SBM LP for observation values `o` against `refs` (columns: `t`, `S`, one per
+/// reference unit, then the row slacks; [`solve_restricted`] shifts a basis over appended units).
 pub(crate) fn super_lp(pool: &Pool, refs: &[usize], o: &[f64], returns: Returns) -> DenseLp {
     let dims = pool.dims;
     let w = dims.width();
@@ -371,9 +372,19 @@ pub(crate) fn super_lp(pool: &Pool, refs: &[usize], o: &[f64], returns: Returns)
             col[0] = -inv_out;
         }
     }
+    let inv_o: Vec<f64> = o.iter().map(|v| 1.0 / v).collect();
+    for (k, &j) in refs.iter().enumerate() {
+        let col = &mut a[(1 + w + k) * rows..(2 + w + k) * rows];
+        for (p, &v) in pool.obs(j).iter().enumerate() {
+            col[1 + p] = v * inv_o[p];
+        }
+        if vrs {
+            col[rows - 1] = 1.0;
+        }
+    }
     // Row slacks: +1 for <= rows (inputs, bad, caps), -1 for >= rows (good).
     for p in 0..w {
-        let col = &mut a[(1 + w + p) * rows..(2 + w + p) * rows];
+        let col = &mut a[(1 + w + n + p) * rows..(2 + w + n + p) * rows];
         col[1 + p] = if p >= dims.m && p < dims.m + dims.s1 {
             -1.0
         } else {
@@ -381,20 +392,8 @@ pub(crate) fn super_lp(pool: &Pool, refs: &[usize], o: &[f64], returns: Returns)
         };
     }
     for r in 0..dims.s1 {
-        let col = &mut a[(1 + 2 * w + r) * rows..(2 + 2 * w + r) * rows];
+        let col = &mut a[(1 + 2 * w + n + r) * rows..(2 + 2 * w + n + r) * rows];
         col[1 + w + r] = 1.0;
-    }
-    // Reference columns last, so a basis stays valid when columns are appended.
-    let first = 1 + 2 * w + dims.s1;
-    let inv_o: Vec<f64> = o.iter().map(|v| 1.0 / v).collect();
-    for (k, &j) in refs.iter().enumerate() {
-        let col = &mut a[(first + k) * rows..(first + k + 1) * rows];
-        for (p, &v) in pool.obs(j).iter().enumerate() {
-            col[1 + p] = v * inv_o[p];
-        }
-        if vrs {
-            col[rows - 1] = 1.0;
-        }
     }
     let mut b = vec![0.0; rows];
     b[0] = 1.0;
@@ -430,8 +429,8 @@ pub(crate) struct RefColumns<'a> {
 /// restricted program is returned as is: the caller passes a `start` that spans the same
 /// technology as `full` whenever that verdict must hold for `full`.
 ///
-/// `warm` carries an optimal basis between programs (see [`simplex::solve_warm`]); columns are
-/// only ever appended, so a basis stays valid while columns are added.
+/// `warm` carries an optimal basis between programs (see [`simplex::solve_warm`]); reference
+/// columns are only ever added after the existing ones, and a basis is carried over them.
 pub(crate) fn solve_restricted(
     pool: &Pool,
     form: Form,
@@ -485,8 +484,15 @@ pub(crate) fn solve_restricted(
                 in_refs[k] = true;
             }
         }
-        if refs.len() == before {
+        let added = refs.len() - before;
+        if added == 0 {
             return finish(solved.outcome, dims, o, unit);
+        }
+        // The super LP's row-slack columns follow the reference columns: shift them.
+        if let (Form::Super, Some(basis)) = (form, warm.as_mut()) {
+            for v in basis.iter_mut().filter(|v| **v >= 1 + w + before) {
+                *v += added;
+            }
         }
     }
 }
@@ -508,12 +514,12 @@ pub(crate) fn score_against(
     let own = frontier.members.binary_search(&obs).is_ok().then_some(obs);
     check_evaluated(o_vals, pool.dims, unit)?;
     // Against the frame (the same technology as the kept list, so an infeasible verdict holds
-    // too), certified against the kept list by pricing.
+    // too), certified against the kept list by pricing; without a frame, against the kept list.
     let plain = solve_restricted(
         pool,
         Form::Plain,
         RefColumns {
-            start: &frontier.frame,
+            start: frontier.frame.as_deref().unwrap_or(&frontier.kept),
             full: &frontier.kept,
         },
         o_vals,
@@ -553,13 +559,13 @@ pub(crate) fn score_against(
     // Without the observation, the frame still spans the technology unless the observation is
     // itself a frame unit: then units only it dominated may become extreme. Column generation
     // finds them for a feasible program; an infeasible one is re-solved against every other unit.
-    let own_in_frame = own.is_some_and(|j| frontier.frame.binary_search(&j).is_ok());
-    let start: Vec<usize> = frontier
-        .frame
-        .iter()
-        .copied()
-        .filter(|&k| Some(k) != own)
-        .collect();
+    let (start, own_in_frame): (Vec<usize>, bool) = match &frontier.frame {
+        Some(frame) => (
+            frame.iter().copied().filter(|&k| Some(k) != own).collect(),
+            own.is_some_and(|j| frame.binary_search(&j).is_ok()),
+        ),
+        None => (full.clone(), false),
+    };
     let mut super_warm = None;
     let mut sup = solve_restricted(
         pool,

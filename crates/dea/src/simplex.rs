@@ -576,10 +576,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn textbook_lp() {
-        // min -3x - 5y  s.t. x + s1 = 4, 2y + s2 = 12, 3x + 2y + s3 = 18 -> x = 2, y = 6, obj -36.
-        let p = lp(
+    /// min -3x - 5y  s.t. x + s1 = 4, 2y + s2 = 12, 3x + 2y + s3 = 18 -> x = 2, y = 6, obj -36.
+    fn textbook() -> DenseLp {
+        lp(
             3,
             vec![
                 vec![1.0, 0.0, 3.0],
@@ -590,7 +589,12 @@ mod tests {
             ],
             vec![4.0, 12.0, 18.0],
             vec![-3.0, -5.0, 0.0, 0.0, 0.0],
-        );
+        )
+    }
+
+    #[test]
+    fn textbook_lp() {
+        let p = textbook();
         match solve(&p) {
             LpOutcome::Optimal { objective, x } => {
                 assert!((objective + 36.0).abs() < 1e-12);
@@ -604,18 +608,7 @@ mod tests {
     fn textbook_duals() {
         // The same LP: shadow prices 0, -1.5, -1 (y' b = -36 = objective; every basic column has
         // reduced cost zero, every other one non-negative).
-        let p = lp(
-            3,
-            vec![
-                vec![1.0, 0.0, 3.0],
-                vec![0.0, 2.0, 2.0],
-                vec![1.0, 0.0, 0.0],
-                vec![0.0, 1.0, 0.0],
-                vec![0.0, 0.0, 1.0],
-            ],
-            vec![4.0, 12.0, 18.0],
-            vec![-3.0, -5.0, 0.0, 0.0, 0.0],
-        );
+        let p = textbook();
         let solved = solve_with_duals(&p, None);
         let y = solved.duals.expect("optimal");
         for (got, want) in y.iter().zip([0.0, -1.5, -1.0]) {
