@@ -247,6 +247,8 @@ impl<'a> Tableau<'a> {
     ) -> Phase {
         let m = self.m;
         let n = self.lp.cols;
+        // The costs once per phase (the pricing loop below is the solver's hot spot).
+        let costs: Vec<f64> = (0..n + m).map(cost).collect();
         let mut y = vec![0.0; m];
         let mut w = vec![0.0; m];
         let mut degenerate_run = 0usize;
@@ -256,7 +258,7 @@ impl<'a> Tableau<'a> {
             for (i, yi) in y.iter_mut().enumerate() {
                 let mut acc = 0.0;
                 for k in 0..m {
-                    acc += cost(self.basis[k]) * self.binv[k * m + i];
+                    acc += costs[self.basis[k]] * self.binv[k * m + i];
                 }
                 *yi = acc * self.sign[i];
             }
@@ -265,14 +267,13 @@ impl<'a> Tableau<'a> {
             bland = bland || degenerate_run >= DEGENERATE_LIMIT;
             let mut entering: Option<usize> = None;
             let mut best = -TOL_OPTIMAL;
-            for j in 0..n {
+            for (j, col) in self.lp.a.chunks_exact(m).enumerate() {
                 if self.is_basic[j] {
                     continue;
                 }
-                let col = self.lp.column(j);
-                let mut d = cost(j);
-                for i in 0..m {
-                    d -= y[i] * col[i];
+                let mut d = costs[j];
+                for (yi, ai) in y.iter().zip(col) {
+                    d -= yi * ai;
                 }
                 if d < best {
                     entering = Some(j);
@@ -288,7 +289,7 @@ impl<'a> Tableau<'a> {
                     if self.basis.contains(&j) {
                         continue;
                     }
-                    let d = cost(j) - y[i] * self.sign[i];
+                    let d = costs[j] - y[i] * self.sign[i];
                     if d < best {
                         entering = Some(j);
                         if bland {
