@@ -3,8 +3,12 @@
 //! (`just bench-peers`).
 //!
 //! ```text
-//! cargo run --release -p robocarb-dea --example time_sbm -- DEA_INPUTS.csv REPS [YEARS] [SCORES_OUT.csv]
+//! cargo run --release -p robocarb-dea --example time_sbm -- [--pipeline] DEA_INPUTS.csv REPS [YEARS] [SCORES_OUT.csv]
 //! ```
+//! With `--pipeline`, each run instead solves the programs of the pipeline's DEA nodes: the
+//! own-period scores of every year (`frontier_scores`, VRS: plain SBM and super-SBM, as
+//! `dea_frontier`), then the cross-period scores of every adjacent pair against the efficient
+//! units (`cross_scores_on_efficient`, as `dea_ml`); both are timed separately.
 //! The CSV is `robocarb export dea_inputs --format csv`: `city_code, year, labour, capital,
 //! energy, gdp_real, so2, dust, wastewater` (3 inputs, 1 good, 3 bad outputs). YEARS limits the
 //! run to the first YEARS years (0 = all). Parsing is not timed; each of the REPS runs scores
@@ -12,7 +16,7 @@
 //! rayon thread count and the mean score; SCORES_OUT gets `city_code,year,score` for checking
 //! against the peer.
 
-use robocarb_dea::{sbm_scores, DeaData, Returns};
+use robocarb_dea::{cross_scores_on_efficient, frontier_scores, sbm_scores, DeaData, Returns};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Instant;
@@ -22,9 +26,15 @@ const GOOD: [&str; 1] = ["gdp_real"];
 const BAD: [&str; 3] = ["so2", "dust", "wastewater"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let pipeline = args.get(1).is_some_and(|a| a == "--pipeline");
+    if pipeline {
+        args.remove(1);
+    }
     if args.len() < 3 {
-        return Err("usage: time_sbm DEA_INPUTS.csv REPS [YEARS] [SCORES_OUT.csv]".into());
+        return Err(
+            "usage: time_sbm [--pipeline] DEA_INPUTS.csv REPS [YEARS] [SCORES_OUT.csv]".into(),
+        );
     }
     let text = std::fs::read_to_string(&args[1])?;
     let reps: usize = args[2].parse()?;
@@ -83,6 +93,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|(y, (c, d))| (y, c, d))
         .collect();
 
+    if pipeline {
+        return time_pipeline(&years, reps);
+    }
     let mut micros = Vec::with_capacity(reps);
     let mut last = Vec::new();
     for _ in 0..reps.max(1) {
@@ -131,6 +144,52 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "scores": n_scores,
         "invalid": invalid,
         "mean_score": if n_scores > 0 { sum / n_scores as f64 } else { f64::NAN },
+    });
+    println!("{out}");
+    Ok(())
+}
+
+/// The `--pipeline` mode: own-period programs of every year, then cross-period programs of every
+/// adjacent pair, as the pipeline's `dea_frontier` and `dea_ml` nodes solve them.
+fn time_pipeline(
+    years: &[(i64, Vec<String>, DeaData)],
+    reps: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (mut own_us, mut cross_us) = (Vec::new(), Vec::new());
+    let mut mean_own = f64::NAN;
+    for _ in 0..reps.max(1) {
+        let start = Instant::now();
+        let own = years
+            .iter()
+            .map(|(_, _, d)| frontier_scores(d, Returns::Vrs, None))
+            .collect::<Result<Vec<_>, _>>()?;
+        own_us.push(start.elapsed().as_secs_f64() * 1e6);
+        let start = Instant::now();
+        for (t, pair) in years.windows(2).enumerate() {
+            cross_scores_on_efficient(
+                &pair[0].2,
+                &pair[1].2,
+                &own[t],
+                &own[t + 1],
+                Returns::Vrs,
+                None,
+            )?;
+        }
+        cross_us.push(start.elapsed().as_secs_f64() * 1e6);
+        let values: Vec<f64> = own.iter().flatten().filter_map(|s| s.value).collect();
+        mean_own = values.iter().sum::<f64>() / values.len() as f64;
+    }
+    own_us.sort_by(f64::total_cmp);
+    cross_us.sort_by(f64::total_cmp);
+    let out = serde_json::json!({
+        "mode": "pipeline",
+        "units": years.first().map(|y| y.1.len()).unwrap_or(0),
+        "years": years.len(),
+        "reps": own_us.len(),
+        "threads": rayon::current_num_threads(),
+        "frontier_median_us": own_us[own_us.len() / 2],
+        "ml_median_us": cross_us[cross_us.len() / 2],
+        "mean_own_score": mean_own,
     });
     println!("{out}");
     Ok(())

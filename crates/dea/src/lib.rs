@@ -4,7 +4,10 @@
 //! DEA's shape); contemporaneous, sequential and global frontiers; the Malmquist-Luenberger
 //! index with its TE x TC decomposition and TP = TC / TE; the zero-data rule; radial (CCR/BCC,
 //! input or output oriented) Farrell efficiency and the radial Malmquist index with its
-//! EC x TC, PEC x SEC x TC and Ray-Desli decompositions ([`radial`]). (The
+//! EC x TC, PEC x SEC x TC and Ray-Desli decompositions ([`radial`]). Every SBM and super-SBM
+//! program is solved against the frame of its reference set (its extreme units, found by Dula's
+//! BuildHull) and certified against all units by pricing, so results equal those against the
+//! whole reference set. (The
 //! perpetual-inventory capital stock is built in `ingest`, where the DEA inputs are assembled.)
 //!
 //! What it must not do: depend on polars, read or write files, or turn an infeasible program
@@ -26,6 +29,9 @@
 //! ```
 
 mod data;
+mod frame;
+#[cfg(test)]
+mod frame_check;
 mod malmquist;
 #[cfg(test)]
 mod microlp_check;
@@ -36,7 +42,8 @@ pub mod simplex;
 pub use data::{replace_zeros, DeaData, Dims, Variable, VariableKind, ZeroReplacement};
 pub use malmquist::{
     combine_pair, cross_scores, cross_scores_on_efficient, frontier_scores, malmquist_luenberger,
-    ml_pair, sbm_scores, CrossScores, Frontier, MlResult, MlRow, Progress, YearRow,
+    malmquist_luenberger_against, ml_pair, sbm_scores, CrossScores, Frontier, MlResult, MlRow,
+    Progress, Reference, YearRow,
 };
 pub use radial::{
     radial_malmquist, radial_malmquist_decomposition, radial_scores, MalmquistDecompositionRow,

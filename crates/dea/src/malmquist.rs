@@ -23,6 +23,19 @@ pub enum Frontier {
     Global,
 }
 
+/// Which units the programs of [`malmquist_luenberger_against`] are solved against. Both give
+/// the same optimal values; they may differ in the last bits (another path through the simplex).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Reference {
+    /// The frame of each reference set (its extreme units, Dula's BuildHull), with every
+    /// program certified against all units by pricing. The fast choice, and the default.
+    #[default]
+    Frame,
+    /// Every unit of each reference set (after the exact dominance pruning): the computation
+    /// as it was before the frame.
+    AllUnits,
+}
+
 /// Tasks per warm-start block (see [`run_blocks`]).
 const WARM_BLOCK: usize = 32;
 
@@ -144,7 +157,7 @@ pub fn sbm_scores(
             }
         }
     }
-    let frontier = FrontierSet::new(&pool, (0..n_ref).collect());
+    let frontier = FrontierSet::framed(&pool, (0..n_ref).collect());
     let tasks: Vec<Task> = (0..n_eval)
         .map(|j| Task {
             frontier: 0,
@@ -215,8 +228,8 @@ fn cross_scores_against(
     let n = prev.units();
     let pool = Pool::from_periods(&[prev, cur], dims);
     let frontiers = [
-        FrontierSet::new(&pool, members_prev),
-        FrontierSet::new(&pool, members_cur.into_iter().map(|j| n + j).collect()),
+        FrontierSet::framed(&pool, members_prev),
+        FrontierSet::framed(&pool, members_cur.into_iter().map(|j| n + j).collect()),
     ];
     let mut tasks = Vec::with_capacity(2 * n);
     tasks.extend((0..n).map(|j| Task {
@@ -542,6 +555,17 @@ pub fn malmquist_luenberger(
     frontier: Frontier,
     progress: Progress<'_>,
 ) -> Result<MlResult, DeaError> {
+    malmquist_luenberger_against(periods, returns, frontier, Reference::Frame, progress)
+}
+
+/// [`malmquist_luenberger`] with the programs solved against the units `reference` says.
+pub fn malmquist_luenberger_against(
+    periods: &[DeaData],
+    returns: Returns,
+    frontier: Frontier,
+    reference: Reference,
+    progress: Progress<'_>,
+) -> Result<MlResult, DeaError> {
     let n = check_same_units(periods)?;
     let dims: Dims = common_dims(periods)?;
     let t_count = periods.len();
@@ -555,12 +579,16 @@ pub fn malmquist_luenberger(
             Frontier::Sequential => 0..((s + 1) * n),
         })
         .collect();
+    let set_of = |members: Vec<usize>| match reference {
+        Reference::Frame => FrontierSet::framed(&pool, members),
+        Reference::AllUnits => FrontierSet::new(&pool, members),
+    };
     let mut sets: Vec<FrontierSet> = per_period
         .into_par_iter()
-        .map(|r| FrontierSet::new(&pool, r.collect()))
+        .map(|r| set_of(r.collect()))
         .collect();
     let global_set = if frontier == Frontier::Global {
-        sets.push(FrontierSet::new(&pool, (0..t_count * n).collect()));
+        sets.push(set_of((0..t_count * n).collect()));
         Some(t_count)
     } else {
         None

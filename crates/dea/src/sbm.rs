@@ -150,6 +150,10 @@ pub(crate) struct FrontierSet {
     pub members: Vec<usize>,
     /// Members not weakly dominated by an earlier-kept member, sorted.
     pub kept: Vec<usize>,
+    /// The subset of `kept` that the programs start from, sorted: the frame
+    /// ([`crate::frame::build_hull`]) for [`FrontierSet::framed`]; `None` for
+    /// [`FrontierSet::new`], whose programs are solved against all of `kept` from the start.
+    pub frame: Option<Vec<usize>>,
 }
 
 impl FrontierSet {
@@ -194,7 +198,19 @@ impl FrontierSet {
             }
         }
         kept.sort_unstable();
-        FrontierSet { members, kept }
+        FrontierSet {
+            members,
+            kept,
+            frame: None,
+        }
+    }
+
+    /// As [`FrontierSet::new`], with the programs solved against the frame of the kept
+    /// observations (exact: the frame spans the same technology; see [`score_against`]).
+    pub fn framed(pool: &Pool, members: Vec<usize>) -> Self {
+        let mut set = Self::new(pool, members);
+        set.frame = Some(crate::frame::build_hull(pool, &set.kept));
+        set
     }
 
     /// The reference list for a program that must exclude observation `own`: the kept list
@@ -272,7 +288,8 @@ fn finish(outcome: LpOutcome, dims: Dims, o: &[f64], unit: usize) -> Result<Prog
     }
 }
 
-/// Builds the plain SBM LP for observation values `o` against `refs`.
+/// Builds the plain SBM LP for observation values `o` against `refs` (columns: `t`, `S`, then
+/// one per reference unit).
 pub(crate) fn plain_lp(pool: &Pool, refs: &[usize], o: &[f64], returns: Returns) -> DenseLp {
     let dims = pool.dims;
     let w = dims.width();
@@ -323,7 +340,8 @@ pub(crate) fn plain_lp(pool: &Pool, refs: &[usize], o: &[f64], returns: Returns)
     }
 }
 
-/// Builds the super-SBM LP for observation values `o` against `refs`.
+/// Builds the super-SBM LP for observation values `o` against `refs` (columns: `t`, `S`, one per
+/// reference unit, then the row slacks; [`solve_restricted`] shifts a basis over appended units).
 pub(crate) fn super_lp(pool: &Pool, refs: &[usize], o: &[f64], returns: Returns) -> DenseLp {
     let dims = pool.dims;
     let w = dims.width();
@@ -388,39 +406,95 @@ pub(crate) fn super_lp(pool: &Pool, refs: &[usize], o: &[f64], returns: Returns)
     }
 }
 
-/// The plain SBM; `warm` carries the optimal basis between programs with the same reference
-/// list (same columns), see [`simplex::solve_warm`].
-pub(crate) fn solve_plain(
+/// The two programs of this module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    Plain,
+    Super,
+}
+
+/// The reference units of a program: it is solved against `start` and certified against
+/// `full` (both sorted pool indices, `start` a subset of `full`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RefColumns<'a> {
+    pub start: &'a [usize],
+    pub full: &'a [usize],
+}
+
+/// Solves the `form` program of observation values `o` against the reference units `full`,
+/// starting from the columns of `start` (a subset of `full`, e.g. the frame) and adding by column
+/// generation every unit of `full` whose column prices out (reduced cost below the simplex's own
+/// optimality tolerance) under the restricted optimum's duals. The result is therefore an optimum
+/// of the program against all of `full`, certified by its reduced costs. An infeasible
+/// restricted program is returned as is: the caller passes a `start` that spans the same
+/// technology as `full` whenever that verdict must hold for `full`.
+///
+/// `warm` carries an optimal basis between programs (see [`simplex::solve_warm`]); reference
+/// columns are only ever added after the existing ones, and a basis is carried over them.
+pub(crate) fn solve_restricted(
     pool: &Pool,
-    refs: &[usize],
+    form: Form,
+    RefColumns { start, full }: RefColumns<'_>,
     o: &[f64],
     returns: Returns,
     unit: usize,
     warm: &mut Option<Vec<usize>>,
 ) -> Result<Program, DeaError> {
-    if refs.is_empty() {
+    if start.is_empty() {
         return Ok(Program::Infeasible);
     }
-    let lp = plain_lp(pool, refs, o, returns);
-    let (outcome, basis) = simplex::solve_warm(&lp, warm.as_deref());
-    if basis.is_some() {
-        *warm = basis;
+    let dims = pool.dims;
+    let w = dims.width();
+    let vrs = returns == Returns::Vrs;
+    let mut refs = start.to_vec();
+    // `in_refs[k]`: whether `full[k]` is a column already (both lists are sorted).
+    let mut in_refs = vec![false; full.len()];
+    let mut s = start.iter().peekable();
+    for (k, &j) in full.iter().enumerate() {
+        while s.next_if(|&&i| i < j).is_some() {}
+        in_refs[k] = s.next_if(|&&i| i == j).is_some();
     }
-    finish(outcome, pool.dims, o, unit)
-}
-
-pub(crate) fn solve_super(
-    pool: &Pool,
-    refs: &[usize],
-    o: &[f64],
-    returns: Returns,
-    unit: usize,
-) -> Result<Program, DeaError> {
-    if refs.is_empty() {
-        return Ok(Program::Infeasible);
+    let mut priced = vec![0.0; w];
+    loop {
+        let lp = match form {
+            Form::Plain => plain_lp(pool, &refs, o, returns),
+            Form::Super => super_lp(pool, &refs, o, returns),
+        };
+        let solved = simplex::solve_with_duals(&lp, warm.as_deref());
+        if solved.basis.is_some() {
+            *warm = solved.basis;
+        }
+        let Some(y) = solved.duals else {
+            return finish(solved.outcome, dims, o, unit);
+        };
+        // A reference column is (v_j / v_o) on the variable rows and 1 on the convexity row (the
+        // last), with cost 0: reduced cost -y'a_j.
+        for (p, pr) in priced.iter_mut().enumerate() {
+            *pr = y[1 + p] / o[p];
+        }
+        let y_conv = if vrs { y[lp.rows - 1] } else { 0.0 };
+        let before = refs.len();
+        for (k, &j) in full.iter().enumerate() {
+            if in_refs[k] {
+                continue;
+            }
+            let ya: f64 = pool.obs(j).iter().zip(&priced).map(|(v, pr)| v * pr).sum();
+            if ya + y_conv > simplex::TOL_OPTIMAL {
+                refs.push(j);
+                in_refs[k] = true;
+            }
+        }
+        let added = refs.len() - before;
+        if added == 0 {
+            return finish(solved.outcome, dims, o, unit);
+        }
+        // The super LP's row-slack columns follow the reference columns: shift them.
+        if let (Form::Super, Some(basis)) = (form, warm.as_mut()) {
+            for v in basis.iter_mut().filter(|v| **v >= 1 + w + before) {
+                *v += added;
+            }
+        }
     }
-    let lp = super_lp(pool, refs, o, returns);
-    finish(simplex::solve(&lp), pool.dims, o, unit)
 }
 
 /// Scores pool observation `obs` against `frontier` by the rule of METHODS.md section 3:
@@ -439,7 +513,20 @@ pub(crate) fn score_against(
     let o_vals = pool.obs(obs);
     let own = frontier.members.binary_search(&obs).is_ok().then_some(obs);
     check_evaluated(o_vals, pool.dims, unit)?;
-    let plain = solve_plain(pool, &frontier.kept, o_vals, returns, unit, warm)?;
+    // Against the frame (the same technology as the kept list, so an infeasible verdict holds
+    // too), certified against the kept list by pricing; without a frame, against the kept list.
+    let plain = solve_restricted(
+        pool,
+        Form::Plain,
+        RefColumns {
+            start: frontier.frame.as_deref().unwrap_or(&frontier.kept),
+            full: &frontier.kept,
+        },
+        o_vals,
+        returns,
+        unit,
+        warm,
+    )?;
     let (plain_status, plain_needs_super) = match &plain {
         Program::Optimal { value, .. } => (ProgramStatus::Optimal, *value >= 1.0 - EFFICIENT_TOL),
         Program::Infeasible => (ProgramStatus::Infeasible, true),
@@ -465,11 +552,47 @@ pub(crate) fn score_against(
             },
         });
     }
-    let refs = match own {
+    let full = match own {
         Some(j) => frontier.without(pool, j),
         None => frontier.kept.clone(),
     };
-    let sup = solve_super(pool, &refs, o_vals, returns, unit)?;
+    // Without the observation, the frame still spans the technology unless the observation is
+    // itself a frame unit: then units only it dominated may become extreme. Column generation
+    // finds them for a feasible program; an infeasible one is re-solved against every other unit.
+    let (start, own_in_frame): (Vec<usize>, bool) = match &frontier.frame {
+        Some(frame) => (
+            frame.iter().copied().filter(|&k| Some(k) != own).collect(),
+            own.is_some_and(|j| frame.binary_search(&j).is_ok()),
+        ),
+        None => (full.clone(), false),
+    };
+    let mut super_warm = None;
+    let mut sup = solve_restricted(
+        pool,
+        Form::Super,
+        RefColumns {
+            start: &start,
+            full: &full,
+        },
+        o_vals,
+        returns,
+        unit,
+        &mut super_warm,
+    )?;
+    if own_in_frame && matches!(sup, Program::Infeasible) && start.len() < full.len() {
+        sup = solve_restricted(
+            pool,
+            Form::Super,
+            RefColumns {
+                start: &full,
+                full: &full,
+            },
+            o_vals,
+            returns,
+            unit,
+            &mut None,
+        )?;
+    }
     Ok(match sup {
         Program::Optimal { value, slacks } => Score {
             // rho* >= t >= 1 in exact arithmetic; snap round-off below 1.

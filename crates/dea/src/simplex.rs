@@ -19,8 +19,9 @@
 const REFACTOR_EVERY: usize = 40;
 /// Consecutive degenerate pivots before switching to Bland's rule.
 const DEGENERATE_LIMIT: usize = 30;
-/// Reduced-cost tolerance for optimality.
-const TOL_OPTIMAL: f64 = 1e-10;
+/// Reduced-cost tolerance for optimality (also the pricing tolerance of column generation in
+/// `sbm`, so a restricted program is accepted exactly when this simplex would stop on the full one).
+pub(crate) const TOL_OPTIMAL: f64 = 1e-10;
 /// Smallest admissible pivot element.
 const TOL_PIVOT: f64 = 1e-9;
 /// Basic values below this are round-off of zero and are snapped to it; a step this small counts
@@ -246,6 +247,8 @@ impl<'a> Tableau<'a> {
     ) -> Phase {
         let m = self.m;
         let n = self.lp.cols;
+        // The costs once per phase (the pricing loop below is the solver's hot spot).
+        let costs: Vec<f64> = (0..n + m).map(cost).collect();
         let mut y = vec![0.0; m];
         let mut w = vec![0.0; m];
         let mut degenerate_run = 0usize;
@@ -255,7 +258,7 @@ impl<'a> Tableau<'a> {
             for (i, yi) in y.iter_mut().enumerate() {
                 let mut acc = 0.0;
                 for k in 0..m {
-                    acc += cost(self.basis[k]) * self.binv[k * m + i];
+                    acc += costs[self.basis[k]] * self.binv[k * m + i];
                 }
                 *yi = acc * self.sign[i];
             }
@@ -264,14 +267,13 @@ impl<'a> Tableau<'a> {
             bland = bland || degenerate_run >= DEGENERATE_LIMIT;
             let mut entering: Option<usize> = None;
             let mut best = -TOL_OPTIMAL;
-            for j in 0..n {
+            for (j, col) in self.lp.a.chunks_exact(m).enumerate() {
                 if self.is_basic[j] {
                     continue;
                 }
-                let col = self.lp.column(j);
-                let mut d = cost(j);
-                for i in 0..m {
-                    d -= y[i] * col[i];
+                let mut d = costs[j];
+                for (yi, ai) in y.iter().zip(col) {
+                    d -= yi * ai;
                 }
                 if d < best {
                     entering = Some(j);
@@ -287,7 +289,7 @@ impl<'a> Tableau<'a> {
                     if self.basis.contains(&j) {
                         continue;
                     }
-                    let d = cost(j) - y[i] * self.sign[i];
+                    let d = costs[j] - y[i] * self.sign[i];
                     if d < best {
                         entering = Some(j);
                         if bland {
@@ -376,6 +378,30 @@ pub fn solve(lp: &DenseLp) -> LpOutcome {
 /// A warm start changes only the path to the optimum: the optimal value is the same, though an
 /// alternative optimal vertex (slacks, lambdas) may be reached.
 pub fn solve_warm(lp: &DenseLp, hint: Option<&[usize]>) -> (LpOutcome, Option<Vec<usize>>) {
+    let solved = solve_with_duals(lp, hint);
+    (solved.outcome, solved.basis)
+}
+
+/// What [`solve_with_duals`] returns.
+#[derive(Debug, Clone)]
+pub(crate) struct Solved {
+    pub outcome: LpOutcome,
+    /// The optimal basis when it has structural columns only (a warm start for the next program).
+    pub basis: Option<Vec<usize>>,
+    /// Row duals `y' = c_B' B^{-1}` of the optimal basis (`Some` exactly when `outcome` is
+    /// optimal): column `j` has reduced cost `c_j - y' a_j`, so a column not in the program
+    /// prices out (would improve it) when that is below `-TOL_OPTIMAL`.
+    pub duals: Option<Vec<f64>>,
+}
+
+/// As [`solve_warm`], also returning the optimal duals (for column generation and the
+/// separating hyperplanes of the frame search).
+pub(crate) fn solve_with_duals(lp: &DenseLp, hint: Option<&[usize]>) -> Solved {
+    let fail = |outcome| Solved {
+        outcome,
+        basis: None,
+        duals: None,
+    };
     let m = lp.rows;
     let n = lp.cols;
     debug_assert_eq!(lp.a.len(), m * n);
@@ -448,7 +474,7 @@ pub fn solve_warm(lp: &DenseLp, hint: Option<&[usize]>) -> (LpOutcome, Option<Ve
         }
     }
     if !warm && !tab.refactor() {
-        return (LpOutcome::IterationLimit, None);
+        return fail(LpOutcome::IterationLimit);
     }
     let needs_phase1 = !warm && tab.basis.iter().any(|&v| v >= n);
     if needs_phase1 {
@@ -456,7 +482,7 @@ pub fn solve_warm(lp: &DenseLp, hint: Option<&[usize]>) -> (LpOutcome, Option<Ve
         match tab.optimise(&phase1_cost, true, max_iter) {
             Phase::Optimal => {}
             // Phase 1 is bounded below by zero; anything else is numerical trouble.
-            Phase::Unbounded | Phase::IterationLimit => return (LpOutcome::IterationLimit, None),
+            Phase::Unbounded | Phase::IterationLimit => return fail(LpOutcome::IterationLimit),
         }
         let infeasibility: f64 = tab
             .basis
@@ -467,7 +493,7 @@ pub fn solve_warm(lp: &DenseLp, hint: Option<&[usize]>) -> (LpOutcome, Option<Ve
             .sum();
         let scale = 1.0 + lp.b.iter().fold(0.0_f64, |a, &v| a.max(v.abs()));
         if infeasibility > 1e-8 * scale {
-            return (LpOutcome::Infeasible, None);
+            return fail(LpOutcome::Infeasible);
         }
         // Drive basic artificials (at zero) out of the basis where a structural column can
         // replace them; a row where none can is redundant and its artificial stays at zero.
@@ -501,8 +527,8 @@ pub fn solve_warm(lp: &DenseLp, hint: Option<&[usize]>) -> (LpOutcome, Option<Ve
     let phase2_cost = |j: usize| if j >= n { 0.0 } else { lp.c[j] };
     match tab.optimise(&phase2_cost, false, max_iter) {
         Phase::Optimal => {}
-        Phase::Unbounded => return (LpOutcome::Unbounded, None),
-        Phase::IterationLimit => return (LpOutcome::IterationLimit, None),
+        Phase::Unbounded => return fail(LpOutcome::Unbounded),
+        Phase::IterationLimit => return fail(LpOutcome::IterationLimit),
     }
     // Final clean solve for accuracy.
     let saved = (tab.binv.clone(), tab.xb.clone());
@@ -517,8 +543,23 @@ pub fn solve_warm(lp: &DenseLp, hint: Option<&[usize]>) -> (LpOutcome, Option<Ve
         }
     }
     let objective = x.iter().zip(&lp.c).map(|(a, b)| a * b).sum();
+    let duals: Vec<f64> = (0..m)
+        .map(|i| {
+            let mut acc = 0.0;
+            for (k, &var) in tab.basis.iter().enumerate() {
+                if var < n {
+                    acc += lp.c[var] * tab.binv[k * m + i];
+                }
+            }
+            acc * tab.sign[i]
+        })
+        .collect();
     let basis = tab.basis.iter().all(|&v| v < n).then(|| tab.basis.clone());
-    (LpOutcome::Optimal { objective, x }, basis)
+    Solved {
+        outcome: LpOutcome::Optimal { objective, x },
+        basis,
+        duals: Some(duals),
+    }
 }
 
 #[cfg(test)]
@@ -536,10 +577,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn textbook_lp() {
-        // min -3x - 5y  s.t. x + s1 = 4, 2y + s2 = 12, 3x + 2y + s3 = 18 -> x = 2, y = 6, obj -36.
-        let p = lp(
+    /// min -3x - 5y  s.t. x + s1 = 4, 2y + s2 = 12, 3x + 2y + s3 = 18 -> x = 2, y = 6, obj -36.
+    fn textbook() -> DenseLp {
+        lp(
             3,
             vec![
                 vec![1.0, 0.0, 3.0],
@@ -550,7 +590,12 @@ mod tests {
             ],
             vec![4.0, 12.0, 18.0],
             vec![-3.0, -5.0, 0.0, 0.0, 0.0],
-        );
+        )
+    }
+
+    #[test]
+    fn textbook_lp() {
+        let p = textbook();
         match solve(&p) {
             LpOutcome::Optimal { objective, x } => {
                 assert!((objective + 36.0).abs() < 1e-12);
@@ -558,6 +603,23 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn textbook_duals() {
+        // The same LP: shadow prices 0, -1.5, -1 (y' b = -36 = objective; every basic column has
+        // reduced cost zero, every other one non-negative).
+        let p = textbook();
+        let solved = solve_with_duals(&p, None);
+        let y = solved.duals.expect("optimal");
+        for (got, want) in y.iter().zip([0.0, -1.5, -1.0]) {
+            assert!((got - want).abs() < 1e-12, "{y:?}");
+        }
+        assert!(
+            solve_with_duals(&lp(1, vec![vec![1.0]], vec![-1.0], vec![1.0]), None)
+                .duals
+                .is_none()
+        );
     }
 
     #[test]

@@ -358,3 +358,62 @@ fn default_panel_cross_scores_on_efficient_units_equal_full_frontiers() {
     // Two returns x pairs x two cross programs per unit.
     assert_eq!(compared, 2 * (periods.len() - 1) * 2 * periods[0].units());
 }
+
+/// The Malmquist-Luenberger index with every program against all units (`Reference::AllUnits`,
+/// what the synthetic twin runs) equals the frame-based one (the default, what the pipeline
+/// runs) to 1e-9 on the default panel: own and cross scores, their kinds and statuses, and the
+/// index, for the contemporaneous and the global frontier.
+#[test]
+fn default_panel_all_units_and_frame_agree() {
+    use robocarb_dea::{malmquist_luenberger_against, Reference};
+    let g = golden();
+    let periods = panel(&g);
+    let same = |a: &Score, b: &Score, what: &str| {
+        assert_eq!(
+            (a.kind, a.sbm, a.super_sbm, a.infeasible),
+            (b.kind, b.sbm, b.super_sbm, b.infeasible),
+            "{what}"
+        );
+        match (a.value, b.value) {
+            (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{what}"),
+            (None, None) => {}
+            other => panic!("{what}: {other:?}"),
+        }
+    };
+    let close_opt = |a: Option<f64>, b: Option<f64>, what: &str| match (a, b) {
+        (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{what}"),
+        (None, None) => {}
+        other => panic!("{what}: {other:?}"),
+    };
+    for frontier in [Frontier::Contemporaneous, Frontier::Global] {
+        let run = |reference| {
+            malmquist_luenberger_against(&periods, Returns::Vrs, frontier, reference, None)
+                .expect("ML")
+        };
+        let (framed, all) = (run(Reference::Frame), run(Reference::AllUnits));
+        for (t, (a, b)) in framed.own.iter().zip(&all.own).enumerate() {
+            for (j, (x, y)) in a.iter().zip(b).enumerate() {
+                same(x, y, &format!("{frontier:?} own t={t} j={j}"));
+            }
+        }
+        for (p, (a, b)) in framed.pairs.iter().zip(&all.pairs).enumerate() {
+            for (j, (x, y)) in a.iter().zip(b).enumerate() {
+                let what = format!("{frontier:?} pair {p} unit {j}");
+                for (s, r) in [
+                    (&x.e_f0_d1, &y.e_f0_d1),
+                    (&x.e_f1_d0, &y.e_f1_d0),
+                    (&x.e_g_d0, &y.e_g_d0),
+                    (&x.e_g_d1, &y.e_g_d1),
+                ] {
+                    assert_eq!(s.is_some(), r.is_some(), "{what}");
+                    if let (Some(s), Some(r)) = (s, r) {
+                        same(s, r, &what);
+                    }
+                }
+                for (u, v) in [(x.ml, y.ml), (x.te, y.te), (x.tc, y.tc), (x.tp, y.tp)] {
+                    close_opt(u, v, &what);
+                }
+            }
+        }
+    }
+}

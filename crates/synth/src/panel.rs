@@ -210,10 +210,12 @@ fn technical_progress(
         .collect();
     let dea_err = |e: robocarb_dea::DeaError| SynthError::Config(format!("DEA of the twin: {e}"));
     let (periods, _) = robocarb_dea::replace_zeros(&periods).map_err(dea_err)?;
-    let ml = robocarb_dea::malmquist_luenberger(
+    let ml = robocarb_dea::malmquist_luenberger_against(
         &periods,
         robocarb_dea::Returns::Vrs,
         robocarb_dea::Frontier::Contemporaneous,
+        // All units, not the frame: the stored twin's bytes are pinned to this path's last bits.
+        robocarb_dea::Reference::AllUnits,
         None,
     )
     .map_err(dea_err)?;
