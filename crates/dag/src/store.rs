@@ -94,8 +94,11 @@ pub struct LocalStore {
     /// Large blobs already read and verified by this process, with the file's (size, mtime,
     /// inode) when they were: a multiverse's thousands of tasks read the same panel, and hashing
     /// it for each read would cost more than their fits. A changed file is read and hashed again.
-    verified: Mutex<BTreeMap<ContentHash, (FileStamp, Arc<Vec<u8>>)>>,
+    verified: Mutex<VerifiedBlobs>,
 }
+
+/// Blob hash -> the file's stamp when it was verified, and its bytes.
+type VerifiedBlobs = BTreeMap<ContentHash, (FileStamp, Arc<Vec<u8>>)>;
 
 /// What identifies a file's version without reading it (the sources' stat cache uses the same).
 #[derive(Clone, Copy, PartialEq, Eq)]

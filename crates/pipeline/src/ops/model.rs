@@ -192,7 +192,10 @@ pub fn sorted_level_ids<T: Ord + std::hash::Hash>(v: &[T]) -> (Vec<u32>, usize) 
     for (r, &u) in order.iter().enumerate() {
         rank[u] = r as u32;
     }
-    (raw.iter().map(|&u| rank[u as usize]).collect(), distinct.len())
+    (
+        raw.iter().map(|&u| rank[u as usize]).collect(),
+        distinct.len(),
+    )
 }
 
 /// Dense ids of a column in sorted order of its values: what reghdfe's `absorb()` groups by.
