@@ -1,6 +1,7 @@
 //! Operation glue: each module binds one crate to the graph. An operation decodes its inputs,
 //! calls its crate, and encodes its outputs; it holds no numerics of its own.
 
+pub mod columns;
 pub mod dea;
 pub mod exposure;
 pub mod ingest;
@@ -210,6 +211,20 @@ pub fn param_str<'a>(ctx: &'a TaskContext<'_>, name: &str) -> Result<&'a str, Op
     }
 }
 
+/// A list-of-strings parameter (empty when absent; entries that are not strings are skipped).
+pub fn param_strs<'a>(ctx: &'a TaskContext<'_>, name: &str) -> Vec<&'a str> {
+    match ctx.params.get(name) {
+        Some(robocarb_dag::ParamValue::List(v)) => v
+            .iter()
+            .filter_map(|x| match x {
+                robocarb_dag::ParamValue::Str(s) => Some(s.as_str()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 pub fn param_bool(ctx: &TaskContext<'_>, name: &str) -> Result<bool, OpError> {
     match ctx.params.get(name) {
         Some(robocarb_dag::ParamValue::Bool(v)) => Ok(*v),
@@ -239,4 +254,3 @@ pub fn intern(name: &str) -> &'static str {
     set.insert(leaked);
     leaked
 }
-
