@@ -55,6 +55,12 @@ synth:
 montecarlo REPS="200" PROCESS="default" YEARS="2006..2019":
     cargo run --release -p robocarb-pipeline --example montecarlo -- {{REPS}} --process {{PROCESS}} --years {{YEARS}}
 
+# Calibration of the multiverse's joint test (docs/multiverse.md): REPS twins with every path from
+# robots to CO2 scaled by EFFECT (0: no effect, the tests' size; 1: the default twin, their power),
+# each running MULTIVERSE of pipelines/calibration.toml; results in docs/multiverse_MULTIVERSE_effectEFFECT.json.
+multiverse-calibration REPS="200" EFFECT="0" MULTIVERSE="calibration":
+    cargo run --release -p robocarb-pipeline --example multiverse_calibration -- {{REPS}} --effect {{EFFECT}} --multiverse {{MULTIVERSE}} --json docs/multiverse_{{MULTIVERSE}}_effect{{EFFECT}}.json
+
 # Bounded fuzzing of the adapters, the frame codec and the pipeline-file parser (needs cargo-fuzz and a
 # nightly toolchain: `cargo install cargo-fuzz`, `rustup toolchain install nightly`; see fuzz/README.md).
 fuzz SECONDS="60":

@@ -175,6 +175,10 @@ enum Command {
         /// Scale of the group differences in the city slopes of ROBOT (default 1; 0 = one slope).
         #[arg(long)]
         slope_heterogeneity: Option<f64>,
+        /// Scale of every path from ROBOT to CO2 (default 1; 0 = robots have no effect on CO2,
+        /// ROBOT's coefficient is zero in every two-way FE specification; docs/twin.md).
+        #[arg(long)]
+        robot_effect: Option<f64>,
         /// The process under which every estimator of the paper is correctly specified
         /// (rho_eps 0, one slope); the explicit options above override it.
         #[arg(long)]
@@ -296,6 +300,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         years,
         rho_eps,
         slope_heterogeneity,
+        robot_effect,
         well_specified,
     } = &cli.command
     {
@@ -309,6 +314,9 @@ fn dispatch(cli: Cli) -> Result<i32> {
         }
         if let Some(h) = slope_heterogeneity {
             process.slope_heterogeneity = *h;
+        }
+        if let Some(e) = robot_effect {
+            process.robot_effect = *e;
         }
         return commands::synth(*seed, out, *cities, years.as_deref(), process);
     }

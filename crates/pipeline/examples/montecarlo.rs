@@ -42,19 +42,20 @@
 //! independent, results collected in seed order: the output does not depend on the thread count
 //! (only the `run.elapsed_seconds` field does).
 
-use robocarb_dag::{Engine, LocalExecutor, LocalStore, RunOptions, Silent, Store};
+mod common;
+
+use common::{
+    load_for_twin, mean, median, run_outputs, run_seeds, sd, split_failures, Error, TwinArgs,
+};
 use robocarb_estimate::dist::{normal_two_sided_p, t_two_sided_p};
 use robocarb_panel::{Column, Frame};
 use robocarb_pipeline::ops::model::{fit_model, ModelResult, ResolvedModel};
+use robocarb_pipeline::MultiverseSelection;
 use robocarb_synth::{generate_panel, write, SynthConfig, TwinProcess};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
-use std::time::Instant;
-
-type Error = Box<dyn std::error::Error + Send + Sync>;
+use std::path::Path;
+use std::sync::OnceLock;
 
 /// Where a test statistic is referred to: Student t with `df` degrees of freedom, or N(0, 1).
 #[derive(Clone, Copy, Debug)]
@@ -294,52 +295,21 @@ fn coef(col: &robocarb_report::ColumnDoc, name: &str) -> Result<Estimate, Error>
 
 /// Build the panel of one twin with the reduced pipeline and return (winsorized, unwinsorized).
 fn build_panels(pipeline_file: &Path, twin: &Path, cache: &Path) -> Result<(Frame, Frame), Error> {
-    let registry = robocarb_pipeline::registry();
-    let mut pipeline = robocarb_pipeline::load(pipeline_file, None, &registry)?;
-    // The pipeline's sources point at data/default; re-root them at this twin.
-    let default_data = pipeline.root.join("data").join("default");
-    for src in pipeline.graph.sources.values_mut() {
-        let rel = src
-            .path
-            .strip_prefix(&default_data)
-            .map_err(|_| {
-                format!(
-                    "source `{}` ({}) is not under {}",
-                    src.name,
-                    src.path.display(),
-                    default_data.display()
-                )
-            })?
-            .to_path_buf();
-        src.path = twin.join(rel);
-    }
-    let store = LocalStore::open(cache)?;
-    let engine = Engine::new(&pipeline.graph, &store);
-    let targets = vec!["panel".to_string(), "panel_unwinsorized".to_string()];
-    engine.run(
-        &RunOptions {
-            targets: targets.clone(),
-            ..Default::default()
-        },
-        &LocalExecutor { threads: 1 },
-        &Silent,
+    let pipeline = load_for_twin(pipeline_file, twin, &MultiverseSelection::None)?;
+    let mut frames = run_outputs(
+        &pipeline,
+        cache,
+        &["panel", "panel_unwinsorized"],
+        &["table"],
     )?;
-    let mut frames = Vec::new();
-    for node in &targets {
-        let outputs = engine
-            .last_outputs(node)?
-            .ok_or_else(|| format!("node `{node}` has no outputs"))?;
-        let hash = outputs
-            .get("table")
-            .ok_or_else(|| format!("node `{node}` has no `table` output"))?;
-        let bytes = store
-            .get_blob(hash)?
-            .ok_or_else(|| format!("node `{node}`: blob missing from the store"))?;
-        frames.push(Frame::decode(&bytes)?);
-    }
-    let unw = frames.pop().ok_or("no unwinsorized panel")?;
-    let win = frames.pop().ok_or("no panel")?;
-    Ok((win, unw))
+    let mut frame = |node: &str| -> Result<Frame, Error> {
+        let bytes = frames
+            .remove(node)
+            .and_then(|mut v| v.pop())
+            .ok_or_else(|| format!("no `{node}` table"))?;
+        Ok(Frame::decode(&bytes)?)
+    };
+    Ok((frame("panel")?, frame("panel_unwinsorized")?))
 }
 
 /// The paper's specifications on one panel: Table 4 col. 4, Table 7's second stage, Table 6's FGLS
@@ -501,26 +471,6 @@ fn replicate(
     })
 }
 
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
-}
-
-fn sd(v: &[f64]) -> f64 {
-    let m = mean(v);
-    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt()
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    }
-}
-
 /// Coverage and its Monte Carlo standard error sqrt(p (1 - p) / R).
 fn coverage(hits: &[bool]) -> (f64, f64) {
     let r = hits.len() as f64;
@@ -648,110 +598,29 @@ fn markdown(summary: &[Value]) -> String {
     s
 }
 
-struct Args {
-    reps: usize,
-    threads: usize,
-    first_seed: u64,
-    json: PathBuf,
-    process: (&'static str, TwinProcess),
-    /// Years of every twin (default 2006..2019, the study's).
-    years: (i32, i32),
-}
-
-fn parse_args(root: &Path) -> Result<Args, Error> {
-    let mut a = Args {
-        reps: 200,
-        threads: 2,
-        first_seed: 1,
-        json: root.join("out").join("montecarlo.json"),
-        process: ("default", TwinProcess::default()),
-        years: SynthConfig::default().years,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
-        match arg.as_str() {
-            "--threads" => a.threads = value("--threads")?.parse()?,
-            "--first-seed" => a.first_seed = value("--first-seed")?.parse()?,
-            "--json" => a.json = PathBuf::from(value("--json")?),
-            "--process" => {
-                a.process = match value("--process")?.as_str() {
-                    "default" => ("default", TwinProcess::default()),
-                    "well-specified" => ("well-specified", TwinProcess::well_specified()),
-                    other => {
-                        return Err(format!(
-                            "--process must be `default` or `well-specified`, got `{other}`"
-                        )
-                        .into())
-                    }
-                }
-            }
-            "--years" => {
-                let v = value("--years")?;
-                let (first, last) = v
-                    .split_once("..")
-                    .ok_or_else(|| format!("--years must look like 1990..2019, got `{v}`"))?;
-                a.years = (first.trim().parse()?, last.trim().parse()?);
-            }
-            "-h" | "--help" => {
-                return Err("usage: montecarlo [REPS] [--threads N] [--first-seed S] [--json PATH] [--process default|well-specified]".into())
-            }
-            other => {
-                a.reps = other
-                    .parse()
-                    .map_err(|_| format!("unknown argument `{other}`"))?
-            }
-        }
-    }
-    if a.reps < 2 {
+fn main() -> Result<(), Error> {
+    let root = common::workspace_root();
+    let args = TwinArgs::parse(
+        "montecarlo [REPS] [--threads N] [--first-seed S] [--json PATH] [--process default|well-specified] [--years A..B]",
+        |_, _| Ok(false),
+    )?;
+    if args.reps < 2 {
         return Err("need at least 2 replications".into());
     }
-    Ok(a)
-}
-
-fn main() -> Result<(), Error> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
-    let args = parse_args(&root)?;
+    let json = args
+        .json
+        .clone()
+        .unwrap_or_else(|| root.join("out").join("montecarlo.json"));
     PAPER_MODELS
         .set(paper_models(&root)?)
         .map_err(|_| "paper models set twice")?;
     let pipeline_file = root.join("pipelines").join("montecarlo.toml");
-    let seeds: Vec<u64> = (0..args.reps as u64).map(|k| args.first_seed + k).collect();
-    let slots: Vec<Mutex<Option<Result<Replication, String>>>> =
-        seeds.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..args.threads.max(1) {
-            s.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::SeqCst);
-                let Some(&seed) = seeds.get(k) else { break };
-                let r = replicate(&pipeline_file, seed, args.process.1, args.years)
-                    .map_err(|e| e.to_string());
-                if let Ok(mut slot) = slots[k].lock() {
-                    *slot = Some(r);
-                }
-                let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-                eprintln!(
-                    "replication {n}/{} (seed {seed}) done, {:.0} s elapsed",
-                    seeds.len(),
-                    start.elapsed().as_secs_f64()
-                );
-            });
-        }
+    let seeds = args.seeds();
+    let (results, elapsed) = run_seeds(&seeds, args.threads, |seed| {
+        replicate(&pipeline_file, seed, args.process.1, args.years)
     });
-    let elapsed = start.elapsed().as_secs_f64();
 
-    let mut reps = Vec::new();
-    let mut failures = Vec::new();
-    for (seed, slot) in seeds.iter().zip(slots) {
-        match slot.into_inner().ok().flatten() {
-            Some(Ok(r)) => reps.push(r),
-            Some(Err(e)) => failures.push(json!({ "seed": seed, "error": e })),
-            None => failures.push(json!({ "seed": seed, "error": "did not run" })),
-        }
-    }
+    let (reps, failures) = split_failures(&seeds, results);
     if reps.len() < 2 {
         return Err(format!("fewer than 2 replications succeeded: {failures:?}").into());
     }
@@ -791,10 +660,10 @@ fn main() -> Result<(), Error> {
         "per_replication": detail,
         "run": { "threads": args.threads, "elapsed_seconds": elapsed },
     });
-    if let Some(dir) = args.json.parent() {
+    if let Some(dir) = json.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(&args.json, serde_json::to_string_pretty(&doc)? + "\n")?;
+    std::fs::write(&json, serde_json::to_string_pretty(&doc)? + "\n")?;
     println!(
         "{} replications (seeds {}..={}), {} failed, {:.0} s on {} threads",
         reps.len(),
@@ -810,6 +679,6 @@ fn main() -> Result<(), Error> {
         median(&kp)
     );
     print!("{}", markdown(&summary));
-    println!("results: {}", args.json.display());
+    println!("results: {}", json.display());
     Ok(())
 }

@@ -101,6 +101,26 @@ pub fn registry() -> Registry {
         ],
     );
     r.register(
+        Arc::new(&columns::REPLACE_COLUMNS),
+        vec![
+            ParamSpec {
+                name: "keys",
+                kind: ParamKind::StrList,
+                default: ParamValue::List(vec![
+                    ParamValue::Str("city_code".into()),
+                    ParamValue::Str("year".into()),
+                ]),
+                doc: "key columns, equal row by row in both tables",
+            },
+            ParamSpec {
+                name: "columns",
+                kind: ParamKind::StrList,
+                default: ParamValue::List(Vec::new()),
+                doc: "the columns of `table` replaced by those of `from`",
+            },
+        ],
+    );
+    r.register(
         Arc::new(&tables::TABLE3),
         vec![ParamSpec {
             name: "variables",

@@ -69,6 +69,14 @@ pub struct TwinProcess {
     /// Multiplies the group shifts of the city slopes of ROBOT (resource-based -0.04, pilot +0.03,
     /// low gov-business closeness +0.025); 0 makes every city's slope the same. Default 1.
     pub slope_heterogeneity: f64,
+    /// Scales every path from ROBOT to CO2 (docs/twin.md, "No effect of robots"): the total
+    /// effect (so the direct effect), its group shifts, the mediators' effects on CO2 (DI, IU,
+    /// TP; robots still move the mediators), and the within-city variation of the controls'
+    /// part of CO2, which is correlated with ROBOT's (a specification leaving a control out would
+    /// otherwise pick it up). Default 1 (the embedded twin); 0: the population coefficient of
+    /// ROBOT is zero in every two-way (city and year or province-by-year) FE specification of
+    /// CARBON, whatever the controls. Finite and >= 0.
+    pub robot_effect: f64,
 }
 
 impl Default for TwinProcess {
@@ -76,6 +84,7 @@ impl Default for TwinProcess {
         TwinProcess {
             rho_eps: 0.4,
             slope_heterogeneity: 1.0,
+            robot_effect: 1.0,
         }
     }
 }
@@ -88,6 +97,15 @@ impl TwinProcess {
         TwinProcess {
             rho_eps: 0.0,
             slope_heterogeneity: 0.0,
+            robot_effect: 1.0,
+        }
+    }
+
+    /// This process with robots having no effect on CO2 (`robot_effect` 0).
+    pub fn without_robot_effect(self) -> Self {
+        TwinProcess {
+            robot_effect: 0.0,
+            ..self
         }
     }
 }
@@ -181,6 +199,12 @@ pub fn generate_panel(config: &SynthConfig) -> Result<panel::Generated, SynthErr
         return Err(SynthError::Config(format!(
             "slope heterogeneity {} must be a finite number >= 0",
             p.slope_heterogeneity
+        )));
+    }
+    if !(p.robot_effect.is_finite() && p.robot_effect >= 0.0) {
+        return Err(SynthError::Config(format!(
+            "robot effect {} must be a finite number >= 0",
+            p.robot_effect
         )));
     }
     let units = cities::units(config.cities)?;

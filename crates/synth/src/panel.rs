@@ -250,6 +250,7 @@ pub fn generate(
     truth.h_resource *= process.slope_heterogeneity;
     truth.h_pilot *= process.slope_heterogeneity;
     truth.h_gov_low *= process.slope_heterogeneity;
+    truth.scale_robot_effect(process.robot_effect);
     let n = cities.len();
     let nt = years.len();
     let t0 = years[0];
@@ -643,6 +644,19 @@ pub fn generate(
         }
     }
     let controls: Vec<Vec<f64>> = controls.iter().map(|c| winsorize(c)).collect();
+    // The controls' part of ln CO2. Its within-city movements are correlated with ROBOT's (the
+    // controls do not depend on robots, but share drivers with manufacturing employment), so a
+    // specification that leaves a control out picks some of it up. `robot_effect` scales that
+    // two-way demeaned part too (docs/twin.md, "No effect of robots"); at 1 it is untouched.
+    let mut x_part: Vec<f64> = (0..n * nt)
+        .map(|k| (0..8).map(|c| truth.delta[c] * controls[c][k]).sum())
+        .collect();
+    if truth.robot_effect != 1.0 {
+        let within = two_way_demean(&x_part, n, nt);
+        for (x, w) in x_part.iter_mut().zip(within) {
+            *x -= (1.0 - truth.robot_effect) * w;
+        }
+    }
 
     // ---- TP as the pipeline measures it: super-SBM Malmquist-Luenberger on the written data ----
     let env_seen: Vec<Vec<f64>> = (0..ENV_FIELDS.len())
@@ -738,7 +752,7 @@ pub fn generate(
             } else {
                 truth.rho_eps * eps + innovation
             };
-            let x: f64 = (0..8).map(|c| truth.delta[c] * controls[c][k]).sum();
+            let x = x_part[k];
             rest[t] = truth.gamma_linear * s
                 + truth.gamma_quadratic * s * s
                 + beta_i[i] * robot_w[k]

@@ -45,6 +45,8 @@ pub struct Truth {
     pub yfe_per_thousand_robots: f64,
     /// Weighted mean total effect by Table 9 group (filled by the generator).
     pub group_effects: Vec<(&'static str, f64)>,
+    /// Scale of every ROBOT -> CO2 path (`TwinProcess::robot_effect`; 1 = the default process).
+    pub robot_effect: f64,
 }
 
 /// A TOML float: `nan` for an empty group (TOML has no `NaN`), shortest round-trip text otherwise.
@@ -88,7 +90,25 @@ impl Truth {
             co2_per_gdp: 2.0,
             yfe_per_thousand_robots: 6.0,
             group_effects: Vec::new(),
+            robot_effect: 1.0,
         }
+    }
+
+    /// Scale every path from ROBOT to CO2 by `e`: the total effect (hence the direct one, which is
+    /// solved from it), the group shifts of the direct effect and the mediators' effects on CO2
+    /// (their `b`; robots still move the mediators). The generator also scales the within-city
+    /// part of the controls' contribution to CO2 by `e` (panel.rs). `e = 1` changes nothing.
+    pub fn scale_robot_effect(&mut self, e: f64) {
+        // x * 0 of a negative x is -0.0; write a plain 0
+        let scale = |x: f64| if x * e == 0.0 { 0.0 } else { x * e };
+        self.robot_effect = e;
+        self.beta_total = scale(self.beta_total);
+        self.h_resource = scale(self.h_resource);
+        self.h_pilot = scale(self.h_pilot);
+        self.h_gov_low = scale(self.h_gov_low);
+        self.b_di = scale(self.b_di);
+        self.b_iu = scale(self.b_iu);
+        self.b_tp = scale(self.b_tp);
     }
 
     /// TOML text (fixed order, `{:?}` floats so values round-trip exactly).
@@ -102,6 +122,13 @@ impl Truth {
         s.push_str("[carbon]\n");
         s.push_str("# exact in expectation: coefficient of ROBOT in CARBON ~ ROBOT + controls | city + year\n");
         s.push_str(&format!("beta_total = {:?}\n", self.beta_total));
+        if self.robot_effect != 1.0 {
+            // only when set, so the default twin keeps its bytes
+            s.push_str("# every ROBOT -> CO2 path scaled by robot_effect (direct, group shifts, mediators' b,\n");
+            s.push_str("# within-city part of the controls' contribution); 0: ROBOT's coefficient is 0 in every\n");
+            s.push_str("# two-way FE specification of CARBON, with any subset of the controls\n");
+            s.push_str(&format!("robot_effect = {:?}\n", self.robot_effect));
+        }
         s.push_str(&format!("beta_direct_base = {:?}\n", self.beta_direct_base));
         s.push_str(&format!(
             "indirect = {:?}\n",

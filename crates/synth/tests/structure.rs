@@ -289,6 +289,14 @@ fn rejects_bad_configs() {
             slope_heterogeneity: -0.5,
             ..TwinProcess::default()
         },
+        TwinProcess {
+            robot_effect: -1.0,
+            ..TwinProcess::default()
+        },
+        TwinProcess {
+            robot_effect: f64::INFINITY,
+            ..TwinProcess::default()
+        },
     ] {
         let err = generate(
             &SynthConfig {
@@ -326,19 +334,108 @@ fn well_specified_process_is_recorded_and_changes_only_co2() {
             "{shift}"
         );
     }
-    let mut changed = Vec::new();
-    for rel in &sa.files {
-        let x = std::fs::read(a.path().join(rel)).expect("a");
-        let y = std::fs::read(b.path().join(rel)).expect("b");
-        if x != y {
-            changed.push(rel.display().to_string());
-        }
-    }
-    changed.sort();
     assert_eq!(
-        changed,
+        changed_files(a.path(), b.path(), &sa.files),
         ["ceads/City_CO2_Emission_Inventories.xlsx", "truth.toml"],
         "files changed by the process"
+    );
+}
+
+/// The files (of `files`, sorted) whose bytes differ between the twins in `a` and `b`.
+fn changed_files(a: &Path, b: &Path, files: &[PathBuf]) -> Vec<String> {
+    let mut changed: Vec<String> = files
+        .iter()
+        .filter(|rel| {
+            std::fs::read(a.join(rel)).expect("a") != std::fs::read(b.join(rel)).expect("b")
+        })
+        .map(|rel| rel.display().to_string())
+        .collect();
+    changed.sort();
+    changed
+}
+
+/// Two-way demeaned values of a balanced city-major panel.
+fn two_way_demean(x: &[f64], n: usize, nt: usize) -> Vec<f64> {
+    let grand = x.iter().sum::<f64>() / x.len() as f64;
+    let city: Vec<f64> = (0..n)
+        .map(|i| x[i * nt..(i + 1) * nt].iter().sum::<f64>() / nt as f64)
+        .collect();
+    let year: Vec<f64> = (0..nt)
+        .map(|t| (0..n).map(|i| x[i * nt + t]).sum::<f64>() / n as f64)
+        .collect();
+    (0..x.len())
+        .map(|k| x[k] - city[k / nt] - year[k % nt] + grand)
+        .collect()
+}
+
+/// With no effect of robots, ln CO2 net of city and year means is exactly the AR(1) noise net
+/// of its city and year means (the noise is redrawn here from its stream): no other variable,
+/// ROBOT, the mediators or the controls, moves CO2 within a city, so ROBOT's coefficient is zero
+/// in expectation in every two-way FE specification with any controls. With the default effect
+/// it is not. Only the CO2 workbook and truth.toml change.
+#[test]
+fn no_robot_effect_leaves_only_noise_within_cities() {
+    use rand_distr::{Distribution, StandardNormal};
+    let base = SynthConfig {
+        cities: 30,
+        years: (2006, 2011),
+        ..SynthConfig::default()
+    };
+    let null = SynthConfig {
+        process: TwinProcess::default().without_robot_effect(),
+        ..base.clone()
+    };
+    let within_minus_noise = |config: &SynthConfig| -> f64 {
+        let g = robocarb_synth::generate_panel(config).expect("generate");
+        let (n, nt) = (g.cities.len(), g.years.len());
+        let ln_co2: Vec<f64> = g.co2_mt.iter().map(|v| (v * 1e6).ln()).collect();
+        let mut r = robocarb_synth::panel::stream(config.seed, 9);
+        let mut eps = vec![0.0; n * nt];
+        for i in 0..n {
+            let mut e = 0.0;
+            for t in 0..nt {
+                let z: f64 = StandardNormal.sample(&mut r);
+                let innovation = g.truth.sd_eps_innovation * z;
+                e = if t == 0 {
+                    innovation / (1.0 - g.truth.rho_eps.powi(2)).sqrt()
+                } else {
+                    g.truth.rho_eps * e + innovation
+                };
+                eps[i * nt + t] = e;
+            }
+        }
+        two_way_demean(&ln_co2, n, nt)
+            .iter()
+            .zip(two_way_demean(&eps, n, nt))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max)
+    };
+    assert!(
+        within_minus_noise(&null) < 1e-9,
+        "{}",
+        within_minus_noise(&null)
+    );
+    assert!(
+        within_minus_noise(&base) > 1e-3,
+        "{}",
+        within_minus_noise(&base)
+    );
+
+    let (a, sa) = gen(&base);
+    let (b, _) = gen(&null);
+    let truth: toml::Table = read(b.path(), "truth.toml").parse().expect("truth parses");
+    assert_eq!(truth["carbon"]["robot_effect"].as_float(), Some(0.0));
+    for key in ["beta_total", "beta_direct_base", "indirect"] {
+        assert_eq!(truth["carbon"][key].as_float(), Some(0.0), "{key}");
+    }
+    for m in ["DI", "IU", "TP"] {
+        assert_eq!(truth["mediators"][m]["b"].as_float(), Some(0.0), "{m}");
+    }
+    assert!(!read(a.path(), "truth.toml").contains("robot_effect"));
+    assert_eq!(
+        changed_files(a.path(), b.path(), &sa.files),
+        ["ceads/City_CO2_Emission_Inventories.xlsx", "truth.toml"],
+        "files changed by the robot effect"
     );
 }
 

@@ -1,6 +1,7 @@
 //! Operation glue: each module binds one crate to the graph. An operation decodes its inputs,
 //! calls its crate, and encodes its outputs; it holds no numerics of its own.
 
+pub mod columns;
 pub mod dea;
 pub mod exposure;
 pub mod ingest;
@@ -209,6 +210,20 @@ pub fn param_str<'a>(ctx: &'a TaskContext<'_>, name: &str) -> Result<&'a str, Op
             "node `{}`: parameter `{name}` missing or not a string",
             ctx.node
         ))),
+    }
+}
+
+/// A list-of-strings parameter (empty when absent; entries that are not strings are skipped).
+pub fn param_strs<'a>(ctx: &'a TaskContext<'_>, name: &str) -> Vec<&'a str> {
+    match ctx.params.get(name) {
+        Some(robocarb_dag::ParamValue::List(v)) => v
+            .iter()
+            .filter_map(|x| match x {
+                robocarb_dag::ParamValue::Str(s) => Some(s.as_str()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
