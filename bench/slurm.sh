@@ -5,11 +5,11 @@
 # bench/results/slurm.json.
 #   bench/slurm.sh [--county]
 # ROBOCARB_BIN overrides the binary (default: the release build). Stores go to $BENCH_WORK
-# (default bench/work/, ignored by git). POLL sets the first poll interval (default 1 s).
+# (default bench/scratch/slurm/, ignored by git). POLL sets the first poll interval (default 1 s).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-WORK="${BENCH_WORK:-$ROOT/bench/work}"
+WORK="${BENCH_WORK:-$ROOT/bench/scratch}/slurm"
 RESULTS="$ROOT/bench/results"
 BIN="${ROBOCARB_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/robocarb}"
 POLL="${POLL:-1}"

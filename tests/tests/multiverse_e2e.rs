@@ -194,22 +194,7 @@ fn adding_an_option_runs_only_its_specifications_and_the_summary() {
     let p = Project::new();
     std::fs::write(p.path("pipelines/tiny.toml"), TINY_MULTIVERSE).expect("write");
     let args = ["--pipeline", "pipelines/tiny.toml", "--multiverse", "tiny"];
-    let json_run = |p: &Project| {
-        let mut a: Vec<&str> = args.to_vec();
-        a.extend(["run", "--json"]);
-        let v = p.json(&a);
-        let list = |k: &str| -> Vec<String> {
-            let mut l: Vec<String> = v[k]
-                .as_array()
-                .expect(k)
-                .iter()
-                .map(|s| s.as_str().expect("name").to_string())
-                .collect();
-            l.sort();
-            l
-        };
-        (list("executed"), list("cached"))
-    };
+    let json_run = |p: &Project| p.run_json_with(&args, &[]);
     let (first, _) = json_run(&p);
     for n in [
         "tiny[all,0.01]",

@@ -113,7 +113,13 @@ impl Project {
 
     /// `run --json`: (executed, cached) node names.
     pub fn run_json(&self, extra: &[&str]) -> (Vec<String>, Vec<String>) {
-        let mut args = vec!["run", "--json"];
+        self.run_json_with(&[], extra)
+    }
+
+    /// `run --json` with global options (`--pipeline`, `--multiverse`) before it.
+    pub fn run_json_with(&self, global: &[&str], extra: &[&str]) -> (Vec<String>, Vec<String>) {
+        let mut args = global.to_vec();
+        args.extend(["run", "--json"]);
         args.extend_from_slice(extra);
         let v = self.json(&args);
         let list = |k: &str| -> Vec<String> {

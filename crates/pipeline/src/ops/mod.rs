@@ -124,6 +124,19 @@ impl Operation for FnOp {
     }
 }
 
+/// Required node slots named after the nodes they read (table and multiverse nodes, whose
+/// inputs are the declarations they assemble).
+pub fn required_node_slots(names: &[&'static str]) -> Vec<SlotSpec> {
+    names
+        .iter()
+        .map(|&name| SlotSpec {
+            name,
+            kind: NODE,
+            required: true,
+        })
+        .collect()
+}
+
 /// Shorthands for slot declarations.
 pub const SRC: SlotKind = SlotKind::Source;
 pub const NODE: SlotKind = SlotKind::Node;
@@ -215,7 +228,12 @@ pub fn param_str<'a>(ctx: &'a TaskContext<'_>, name: &str) -> Result<&'a str, Op
 
 /// A list-of-strings parameter (empty when absent; entries that are not strings are skipped).
 pub fn param_strs<'a>(ctx: &'a TaskContext<'_>, name: &str) -> Vec<&'a str> {
-    match ctx.params.get(name) {
+    str_list(ctx.params.get(name))
+}
+
+/// The strings of a list value (empty when absent; entries that are not strings are skipped).
+pub fn str_list(v: Option<&robocarb_dag::ParamValue>) -> Vec<&str> {
+    match v {
         Some(robocarb_dag::ParamValue::List(v)) => v
             .iter()
             .filter_map(|x| match x {

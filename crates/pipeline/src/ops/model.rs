@@ -100,16 +100,10 @@ impl ResolvedModel {
                 _ => None,
             })
             .collect();
-        let sets = match p.get("sets") {
-            Some(ParamValue::List(v)) => v
-                .iter()
-                .filter_map(|x| match x {
-                    ParamValue::Str(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
+        let sets = super::str_list(p.get("sets"))
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         Ok(ResolvedModel {
             spec,
             aliases,

@@ -8,7 +8,10 @@
 //! universe, the same draws for every specification (Simonsohn, Simmons and Nelson 2020).
 
 use super::model::{fit_ols, prepare, sorted_level_ids, vce, ResolvedModel};
-use super::{intern, op_err, param_i64, param_str, shared_frame_in, FnOp, NODE};
+use super::{
+    intern, op_err, param_i64, param_str, required_node_slots, shared_frame_in, str_list, FnOp,
+    NODE,
+};
 use crate::fingerprint::fingerprint;
 use robocarb_dag::{OpError, Operation, Outputs, ParamValue, SlotSpec, TaskContext};
 use robocarb_estimate::dist::t_quantile;
@@ -201,36 +204,19 @@ impl Operation for MultiverseOp {
             .clone()
     }
     fn slots(&self) -> Vec<SlotSpec> {
-        self.slots
-            .iter()
-            .map(|&name| SlotSpec {
-                name,
-                kind: NODE,
-                required: true,
-            })
-            .collect()
+        required_node_slots(&self.slots)
     }
     fn run(&self, ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         run_summary(ctx)
     }
 }
 
-fn strs(v: Option<&ParamValue>) -> Vec<String> {
+fn lists(v: Option<&ParamValue>) -> Vec<Vec<String>> {
     match v {
         Some(ParamValue::List(l)) => l
             .iter()
-            .filter_map(|x| match x {
-                ParamValue::Str(s) => Some(s.clone()),
-                _ => None,
-            })
+            .map(|x| str_list(Some(x)).into_iter().map(str::to_string).collect())
             .collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn lists(v: Option<&ParamValue>) -> Vec<Vec<String>> {
-    match v {
-        Some(ParamValue::List(l)) => l.iter().map(|x| strs(Some(x))).collect(),
         _ => Vec::new(),
     }
 }
@@ -265,7 +251,10 @@ pub struct Summary {
 
 fn run_summary(ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
     let name = param_str(ctx, "name")?.to_string();
-    let dims = strs(ctx.params.get("dimensions"));
+    let dims = str_list(ctx.params.get("dimensions"))
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
     let options = lists(ctx.params.get("options"));
     let specs = lists(ctx.params.get("specs"));
     let reps = param_i64(ctx, "bootstrap_reps")?;

@@ -4,7 +4,7 @@
 //! shows, so editing one model reruns that model and the tables that show it, nothing else.
 
 use super::model::{ModelResult, TestStats};
-use super::{intern, op_err, NODE};
+use super::{intern, op_err, required_node_slots};
 use crate::fingerprint::fingerprint;
 use robocarb_dag::{OpError, Operation, Outputs, ParamValue, Params, SlotSpec, TaskContext};
 use robocarb_report::{
@@ -145,14 +145,7 @@ impl Operation for TableOp {
             .clone()
     }
     fn slots(&self) -> Vec<SlotSpec> {
-        self.slots
-            .iter()
-            .map(|&name| SlotSpec {
-                name,
-                kind: NODE,
-                required: true,
-            })
-            .collect()
+        required_node_slots(&self.slots)
     }
     fn run(&self, ctx: &TaskContext<'_>) -> Result<Outputs, OpError> {
         let spec = TableSpec::from_params(ctx.params)?;
