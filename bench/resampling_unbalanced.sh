@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Tables 8 and 9 (the resampling nodes: 3 x 1,000 cluster bootstraps, 3 x 1,000 permutations) on
 # an unbalanced real-data panel against the balanced twin (issue 17: at most twice the twin's time).
-# Each case builds its store once, then forces table8 and table9 to re-execute, one task at a
-# time, REPS times, and records the node durations the CLI prints. Writes
+# Each case builds its store once, then forces each table and its model nodes to re-execute, one
+# task at a time, REPS times, and records the summed node durations the CLI prints. Writes
 # bench/results/resampling_unbalanced.json.
 #   ROBOCARB_REAL_SOURCES  sources file of the unbalanced panel (default data/real/sources.toml)
 #   ROBOCARB_BIN           the binary (default: the release build, built here)
@@ -18,16 +18,26 @@ BIN="${ROBOCARB_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/robocarb}"
 mkdir -p "$WORK" "$ROOT/bench/results"
 [[ -n "${ROBOCARB_BIN:-}" ]] || (cd "$ROOT" && cargo build --release -q -p robocarb-cli)
 
-# case NAME [--sources FILE]: prints one JSON line per forced run of the two nodes.
+# case NAME [--sources FILE]: prints one JSON line per forced run of a table: its node plus every
+# model node it assembles (table8: the t8_* mediations and OLS columns; table9: the t9_* group
+# differences and splits), all forced, one task at a time, so their summed times are the table's.
 case_runs() {
   local name="$1"; shift
   local args=("$@" --cache "$WORK/$name-cache" --out "$WORK/$name-out")
   "$BIN" "${args[@]}" run table8 table9 > "$WORK/$name.build.log" 2>&1
+  local force=()
+  for node in $(awk '$1 == "executed" && ($2 ~ /^t[89]_/ || $2 == "table8" || $2 == "table9") { print $2 }' \
+      "$WORK/$name.build.log"); do
+    force+=(--force "$node")
+  done
   for _ in $(seq "$REPS"); do
-    "$BIN" "${args[@]}" run table8 table9 --force table8 --force table9 -j 1 2>&1 \
-      | awk -v name="$name" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" \
-          '$1 == "executed" && ($2 == "table8" || $2 == "table9") {
-             printf "{\"case\": \"%s\", \"node\": \"%s\", \"ms\": %s, \"load_before\": \"%s\"}\n", name, $2, $3, load }'
+    "$BIN" "${args[@]}" run table8 table9 "${force[@]}" -j 1 2>&1 \
+      | awk -v name="$name" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" '
+          $1 == "executed" && ($2 ~ /^t8_/ || $2 == "table8") { t8 += $3 }
+          $1 == "executed" && ($2 ~ /^t9_/ || $2 == "table9") { t9 += $3 }
+          END {
+            printf "{\"case\": \"%s\", \"node\": \"table8\", \"ms\": %s, \"load_before\": \"%s\"}\n", name, t8, load
+            printf "{\"case\": \"%s\", \"node\": \"table9\", \"ms\": %s, \"load_before\": \"%s\"}\n", name, t9, load }'
   done
 }
 
