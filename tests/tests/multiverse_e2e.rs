@@ -474,11 +474,21 @@ fn joint_test_refits_included_equals_numpy() {
     for (d, (a, b)) in jn.iter().zip(on).enumerate() {
         same_statistics(&a["statistics"], b, &format!("draw {d}"));
     }
-    for s in ["median", "count", "stouffer"] {
+    // One-sided p = max(k, 1) / B; the headline p doubles it (capped at 1) for the median and
+    // Stouffer, not for the count (each draw's own dominant sign).
+    for (s, doubled) in [("median", true), ("count", false), ("stouffer", true)] {
         let (k, pk) = (format!("k_{s}"), format!("p_{s}"));
         assert_eq!(j[&k], o[&k], "{k}");
         assert_eq!(j[&pk], o[&pk], "{pk}");
-        let k = j[&k].as_u64().expect("k") as f64;
-        assert_eq!(f64_at(&j[&pk], &pk), k.max(1.0) / JOINT_REPS as f64, "{pk}");
+        let one_sided = j[&k].as_u64().expect("k") as f64;
+        let one_sided = one_sided.max(1.0) / JOINT_REPS as f64;
+        if doubled {
+            let p1 = format!("p_{s}_one_sided");
+            assert_eq!(j[&p1], o[&p1], "{p1}");
+            assert_eq!(f64_at(&j[&p1], &p1), one_sided, "{p1}");
+            assert_eq!(f64_at(&j[&pk], &pk), (2.0 * one_sided).min(1.0), "{pk}");
+        } else {
+            assert_eq!(f64_at(&j[&pk], &pk), one_sided, "{pk}");
+        }
     }
 }

@@ -19,7 +19,9 @@ vectorised numpy reduction (nanmedian, nanmean, masked counts, np.quantile over 
   p-values   = max(k, 1) / B with k = #draws at least as extreme:
                median s*m_b >= |m_obs| (s = sign(m_obs)); count c_b >= c_obs;
                Stouffer s*Z_b >= |Z_obs|; a draw with every refit failed has no median and
-               no mean z and counts as extreme for those two, with count 0
+               no mean z and counts as extreme for those two, with count 0. These are SSN's
+               one-sided p (`p_*_one_sided`); the headline p of the median and of Stouffer is
+               min(1, 2 p_one_sided), the count's is its own p
   bands      = np.quantile(sorted complete draws, [.025, .5, .975], axis=0, method="linear")
                (Hyndman-Fan type 7, checked below against h = (n-1) q by hand)
 
@@ -139,11 +141,15 @@ def oracle(obs_b, obs_p, null_b, null_p, alpha=ALPHA):
             "mean_z": float(o["mean_z"]),
             "n_specs": int(o["n_specs"]),
         },
-        "p_median": max(k_median, 1) / B,
+        # SSN's p is one-sided in the observed direction; the headline doubles it (capped at 1)
+        # for the median and Stouffer. The count is in each draw's dominant sign already.
+        "p_median": min(1.0, 2.0 * max(k_median, 1) / B),
+        "p_median_one_sided": max(k_median, 1) / B,
         "k_median": k_median,
         "p_count": max(k_count, 1) / B,
         "k_count": k_count,
-        "p_stouffer": max(k_stouffer, 1) / B,
+        "p_stouffer": min(1.0, 2.0 * max(k_stouffer, 1) / B),
+        "p_stouffer_one_sided": max(k_stouffer, 1) / B,
         "k_stouffer": k_stouffer,
         "draws": B,
         "failed_refits": int(failed.sum()),

@@ -93,6 +93,16 @@ fn check_case(name: &str, c: &Value) {
             "{name}: p_{what}"
         );
     }
+    for (what, p) in [
+        ("median", r.p_median_one_sided),
+        ("stouffer", r.p_stouffer_one_sided),
+    ] {
+        assert_eq!(
+            p,
+            e[format!("p_{what}_one_sided")].as_f64().unwrap(),
+            "{name}: p_{what}_one_sided"
+        );
+    }
     for (what, got) in [
         ("draws", r.draws),
         ("failed_refits", r.failed_refits),

@@ -16,10 +16,11 @@
 //! estimate. Then the share of twins in which each test rejects at 5% (`p < 0.05`), with a
 //! Clopper-Pearson 95% interval: the size of the tests when E = 0, their power otherwise.
 //!
-//! The median and Stouffer p-values are one-sided in the observed direction (`spec_curve.rs`):
-//! under the null a test that rejects when `p < 0.05` rejects in about 10% of twins, one that
-//! rejects when `2p < 0.05` in about 5%. Both are reported; the count's p needs no doubling (each
-//! draw counts in its own dominant sign).
+//! The tests below read SSN's one-sided median and Stouffer p-values (`p_*_one_sided` of
+//! summary.json; one-sided in the observed direction, `spec_curve.rs`): under the null a test
+//! that rejects when `p < 0.05` rejects in about 10% of twins. `two_sided_by_doubling` is the
+//! test with `2p < 0.05`, i.e. summary.json's headline `p_median` and `p_stouffer`. The count's
+//! p needs no doubling (each draw counts in its own dominant sign).
 //!
 //! Replications run on `--threads` workers (default 2), each single-threaded, collected in seed
 //! order: the JSON does not depend on the thread count except the `run` fields.
@@ -109,9 +110,9 @@ fn replicate(args: &Args, seed: u64) -> Result<Replication, Error> {
             .ok_or_else(|| format!("summary.json: no number `{k}`").into())
     };
     let p = [
-        num(joint, "p_median")?,
+        num(joint, "p_median_one_sided")?,
         num(joint, "p_count")?,
-        num(joint, "p_stouffer")?,
+        num(joint, "p_stouffer_one_sided")?,
     ];
     let specs = rows
         .as_array()

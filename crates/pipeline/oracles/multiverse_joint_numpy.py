@@ -33,7 +33,7 @@ What is computed, per specification (its rows: the sample filter on the panel):
     residuals, q = (N-1)/(N-K) G/(G-1), K = regressors + constant + the dummies' rank of the FE
     not nested in the cluster minus one (reghdfe), G the clusters; p from Student t with G-1 df.
   * the three statistics of the observed estimates and of each draw, and the p-values
-    max(k, 1)/B (conventions of spec_curve.rs: median, even count the mean of the middle two;
+    max(k, 1)/B, doubled and capped at 1 for the headline p of the median and Stouffer (conventions of spec_curve.rs: median, even count the mean of the middle two;
     the number with p < alpha strictly in the dominant sign; the mean of
     z = sign(b) Phi^-1(1 - p/2), sign(0) = 0, p/2 floored at the smallest normal double;
     k counts draws with s m_b >= |m_obs|, count_b >= count_obs, s Z_b >= |Z_obs|, s = sign of the
@@ -240,11 +240,15 @@ def joint(observed, null):
         "observed": obs,
         "draws": bb,
         "k_median": k["median"],
-        "p_median": max(k["median"], 1) / bb,
+        # one-sided (SSN) and the headline two-sided p (doubled, capped at 1); the count is in
+        # each draw's own dominant sign, so its p is not doubled
+        "p_median": min(1.0, 2.0 * max(k["median"], 1) / bb),
+        "p_median_one_sided": max(k["median"], 1) / bb,
         "k_count": k["count"],
         "p_count": max(k["count"], 1) / bb,
         "k_stouffer": k["stouffer"],
-        "p_stouffer": max(k["stouffer"], 1) / bb,
+        "p_stouffer": min(1.0, 2.0 * max(k["stouffer"], 1) / bb),
+        "p_stouffer_one_sided": max(k["stouffer"], 1) / bb,
         "failed_refits": sum(1 for row in null for e in row if e is None),
         "null": draws,
     }

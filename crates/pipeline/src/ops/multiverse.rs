@@ -487,20 +487,20 @@ pub fn summary_markdown(s: &Summary) -> String {
             );
             let _ = writeln!(
                 o,
-                "| statistic | observed | p (one-sided, SSN) | p (two-sided) |\n|---|---:|---:|---:|\n| median estimate | {} | {} | {} |\n| significant in the dominant sign | {} | {} | {} |\n| mean signed z (Stouffer) | {} | {} | {} |",
+                "| statistic | observed | p | p (one-sided, SSN) |\n|---|---:|---:|---:|\n| median estimate | {} | {} | {} |\n| significant in the dominant sign | {} | {} | {} |\n| mean signed z (Stouffer) | {} | {} | {} |",
                 short(j.observed.median),
                 short(j.p_median),
-                short(j.p_median_two_sided),
+                short(j.p_median_one_sided),
                 j.observed.n_significant,
                 short(j.p_count),
                 short(j.p_count),
                 short(j.observed.mean_z),
                 short(j.p_stouffer),
-                short(j.p_stouffer_two_sided),
+                short(j.p_stouffer_one_sided),
             );
             let _ = writeln!(
                 o,
-                "\nThe count looks at the dominant sign of each draw, so it is two-sided already. The smallest reportable p is 1/{}.",
+                "\np is two-sided: for the median and Stouffer's z twice SSN's one-sided p (which looks in the direction the observed statistic happens to take and so, under the null, rejects at about twice its level; docs/multiverse.md, \"Calibration\"); the count looks at the dominant sign of each draw, so it is two-sided already. The smallest reportable p is 1/{}.",
                 j.draws
             );
             if j.failed_refits > 0 {
