@@ -46,7 +46,7 @@ pub enum SlotValue {
     /// the ones its partition plan names otherwise), by output name.
     Node {
         node: String,
-        outputs: BTreeMap<String, Vec<u8>>,
+        outputs: BTreeMap<String, Arc<Vec<u8>>>,
         /// The content hash of each output (what an operation may key a decoded copy by).
         hashes: BTreeMap<String, ContentHash>,
     },
@@ -94,7 +94,7 @@ impl TaskContext<'_> {
     }
 
     /// The outputs of the node bound to `slot`.
-    pub fn node_outputs(&self, slot: &str) -> Result<&BTreeMap<String, Vec<u8>>, OpError> {
+    pub fn node_outputs(&self, slot: &str) -> Result<&BTreeMap<String, Arc<Vec<u8>>>, OpError> {
         match self.inputs.get(slot) {
             Some(SlotValue::Node { outputs, .. }) => Ok(outputs),
             Some(SlotValue::Failed { node, error }) => Err(OpError::new(format!(

@@ -141,7 +141,7 @@ pub fn run_task(
         let mut bytes = BTreeMap::new();
         for (o, h) in outs {
             let b = store
-                .get_blob(h)
+                .get_blob_shared(h)
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("output `{o}` of `{upstream}` is missing from the store"))?;
             bytes.insert(o.clone(), b);

@@ -73,6 +73,11 @@ pub trait Store: Send + Sync {
     fn put_blob(&self, bytes: &[u8]) -> Result<ContentHash, StoreError>;
     /// Read a blob; `None` when absent or corrupted (its bytes no longer hash to its name).
     fn get_blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError>;
+    /// [`Store::get_blob`] without a copy when the store already holds the bytes (a multiverse's
+    /// thousands of tasks read the same panel).
+    fn get_blob_shared(&self, hash: &ContentHash) -> Result<Option<Arc<Vec<u8>>>, StoreError> {
+        Ok(self.get_blob(hash)?.map(Arc::new))
+    }
     /// Whether a blob is present and intact.
     fn has_valid_blob(&self, hash: &ContentHash) -> Result<bool, StoreError>;
     fn get_action(&self, key: &ContentHash) -> Result<Option<ActionEntry>, StoreError>;
@@ -97,8 +102,25 @@ pub struct LocalStore {
     verified: Mutex<VerifiedBlobs>,
 }
 
-/// Blob hash -> the file's stamp when it was verified, and its bytes.
-type VerifiedBlobs = BTreeMap<ContentHash, (FileStamp, Arc<Vec<u8>>)>;
+/// Blob hash -> the file's stamp when it was verified, and its bytes; `held` is their total size.
+#[derive(Default)]
+struct VerifiedBlobs {
+    blobs: BTreeMap<ContentHash, (FileStamp, Arc<Vec<u8>>)>,
+    held: usize,
+}
+
+impl VerifiedBlobs {
+    fn insert(&mut self, hash: ContentHash, stamp: FileStamp, bytes: Arc<Vec<u8>>) {
+        if self.held + bytes.len() > VERIFIED_BUDGET {
+            self.blobs.clear();
+            self.held = 0;
+        }
+        self.held += bytes.len();
+        if let Some((_, old)) = self.blobs.insert(hash, (stamp, bytes)) {
+            self.held -= old.len();
+        }
+    }
+}
 
 /// What identifies a file's version without reading it (the sources' stat cache uses the same).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -142,7 +164,7 @@ impl LocalStore {
         Ok(LocalStore {
             root,
             tmp_counter: AtomicU64::new(0),
-            verified: Mutex::new(BTreeMap::new()),
+            verified: Mutex::new(VerifiedBlobs::default()),
         })
     }
 
@@ -171,11 +193,9 @@ impl LocalStore {
     }
 
     /// Write `bytes` to `dest` atomically: temp file in `tmp/`, then rename (durable at the next
-    /// [`LocalStore::sync_all`]).
+    /// [`LocalStore::sync_all`]). The destination's folder is created only when the rename finds
+    /// it missing (a multiverse writes thousands of entries into existing shards).
     pub fn write_atomic(&self, dest: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(io_err(parent))?;
-        }
         let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
         let tmp =
             self.root
@@ -189,7 +209,14 @@ impl LocalStore {
                 .map_err(io_err(&tmp))?;
             f.write_all(bytes).map_err(io_err(&tmp))?;
         }
-        fs::rename(&tmp, dest).map_err(|e| {
+        let renamed = match fs::rename(&tmp, dest) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && tmp.exists() => match dest.parent() {
+                Some(parent) => fs::create_dir_all(parent).and_then(|()| fs::rename(&tmp, dest)),
+                None => Err(e),
+            },
+            other => other,
+        };
+        renamed.map_err(|e| {
             let _ = fs::remove_file(&tmp);
             StoreError::Io {
                 path: dest.to_path_buf(),
@@ -360,28 +387,36 @@ impl Store for LocalStore {
     }
 
     fn get_blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .get_blob_shared(hash)?
+            .map(|b| Arc::try_unwrap(b).unwrap_or_else(|b| b.as_ref().clone())))
+    }
+
+    fn get_blob_shared(&self, hash: &ContentHash) -> Result<Option<Arc<Vec<u8>>>, StoreError> {
         let p = self.blob_path(hash);
         let stamp = match fs::metadata(&p) {
             Ok(m) => FileStamp::of(&m),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(StoreError::Io { path: p, source: e }),
         };
+        // An empty file is intact exactly when its name is the empty content's hash: no need
+        // to open it (a multiverse's specifications write thousands of empty outputs).
+        if stamp.len == 0 {
+            return Ok((*hash == ContentHash::of(&[])).then(|| Arc::new(Vec::new())));
+        }
         if let Ok(memo) = self.verified.lock() {
-            if let Some((s, bytes)) = memo.get(hash) {
+            if let Some((s, bytes)) = memo.blobs.get(hash) {
                 if *s == stamp {
-                    return Ok(Some(bytes.as_ref().clone()));
+                    return Ok(Some(Arc::clone(bytes)));
                 }
             }
         }
         match fs::read(&p) {
             Ok(bytes) if ContentHash::of(&bytes) == *hash => {
+                let bytes = Arc::new(bytes);
                 if bytes.len() >= VERIFIED_MIN {
                     if let Ok(mut memo) = self.verified.lock() {
-                        let held: usize = memo.values().map(|(_, b)| b.len()).sum();
-                        if held + bytes.len() > VERIFIED_BUDGET {
-                            memo.clear();
-                        }
-                        memo.insert(*hash, (stamp, Arc::new(bytes.clone())));
+                        memo.insert(*hash, stamp, Arc::clone(&bytes));
                     }
                 }
                 Ok(Some(bytes))
@@ -396,7 +431,7 @@ impl Store for LocalStore {
     }
 
     fn has_valid_blob(&self, hash: &ContentHash) -> Result<bool, StoreError> {
-        Ok(self.get_blob(hash)?.is_some())
+        Ok(self.get_blob_shared(hash)?.is_some())
     }
 
     fn get_action(&self, key: &ContentHash) -> Result<Option<ActionEntry>, StoreError> {
@@ -444,6 +479,28 @@ mod tests {
         store.put_blob(b"hello").unwrap();
         assert_eq!(store.get_blob(&h).unwrap().as_deref(), Some(&b"hello"[..]));
         assert_eq!(store.list_blobs().unwrap(), vec![h]);
+        assert!(store.list_tmp().unwrap().is_empty());
+    }
+
+    #[test]
+    fn empty_blobs_and_truncation_to_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        let empty = store.put_blob(b"").unwrap();
+        assert_eq!(store.get_blob(&empty).unwrap().as_deref(), Some(&b""[..]));
+        // A non-empty blob truncated to nothing reads as missing (the empty-file shortcut checks
+        // the name), and a large one served from the verified copies is handed out shared.
+        let big = vec![7u8; VERIFIED_MIN + 1];
+        let h = store.put_blob(&big).unwrap();
+        let a = store.get_blob_shared(&h).unwrap().unwrap();
+        let b = store.get_blob_shared(&h).unwrap().unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        fs::write(store.blob_file(&h), b"").unwrap();
+        assert_eq!(store.get_blob(&h).unwrap(), None);
+        // The missing shard folder is created on first write.
+        fs::remove_dir_all(dir.path().join("blobs")).unwrap();
+        let h = store.put_blob(b"again").unwrap();
+        assert_eq!(store.get_blob(&h).unwrap().as_deref(), Some(&b"again"[..]));
         assert!(store.list_tmp().unwrap().is_empty());
     }
 

@@ -530,7 +530,7 @@ fn short(v: f64) -> String {
 
 /// The reading of a summary node's outputs the report needs.
 pub fn report_section(
-    outputs: &BTreeMap<String, Vec<u8>>,
+    outputs: &BTreeMap<String, std::sync::Arc<Vec<u8>>>,
 ) -> Result<robocarb_report::MultiverseSection, OpError> {
     let get = |k: &str| {
         outputs
