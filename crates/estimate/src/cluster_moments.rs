@@ -261,6 +261,20 @@ pub(crate) struct UnbalancedPanel {
     pattern: Vec<usize>,
     /// Period levels of each pattern.
     patterns: Vec<Vec<usize>>,
+    /// Each pattern's indicator over the `T` periods, laid out `[pattern][T]`: row `a` of a
+    /// pattern's share of `K_w` is `w / |pattern|` times this.
+    pattern_rows: Vec<f64>,
+}
+
+/// Each pattern's indicator over `t` periods, `[pattern][t]`.
+fn pattern_rows(patterns: &[Vec<usize>], t: usize) -> Vec<f64> {
+    let mut rows = vec![0.0; patterns.len() * t];
+    for (pat, row) in patterns.iter().zip(rows.chunks_exact_mut(t)) {
+        for &s in pat {
+            row[s] = 1.0;
+        }
+    }
+    rows
 }
 
 /// The period block of one weighted sample: `B_w` (all `T` rows) and the factor of `K_w`
@@ -353,6 +367,7 @@ impl UnbalancedPanel {
             moments: Vec::new(),
             unit_mean,
             within_ss,
+            pattern_rows: pattern_rows(&patterns, t),
             pattern,
             patterns,
         };
@@ -436,24 +451,36 @@ impl UnbalancedPanel {
         if kept.is_empty() || kept.iter().any(|&s| find(&mut root, s) != component) {
             return None;
         }
-        let r = kept.len();
-        let mut index = vec![usize::MAX; t];
-        for (i, &s) in kept.iter().enumerate() {
-            index[s] = i;
+        // K over all T periods: diag(count) - sum over patterns of w v v' / |pattern| (v the
+        // pattern's indicator), one dense row update per period of a pattern, then the kept
+        // rows and columns.
+        let mut full = vec![0.0; t * t];
+        for (s, &n) in count.iter().enumerate() {
+            full[s * t + s] = n;
         }
-        let mut k = vec![0.0; r * r];
-        for (i, &s) in kept.iter().enumerate() {
-            k[i * r + i] = count[s];
-        }
-        for (pat, &w) in self.patterns.iter().zip(&pattern_weight) {
+        for ((pat, &w), row) in self
+            .patterns
+            .iter()
+            .zip(&pattern_weight)
+            .zip(self.pattern_rows.chunks_exact(t))
+        {
             if w == 0.0 {
                 continue;
             }
+            // f times an indicator is f or 0: the same subtractions, in the same order, as
+            // entry by entry.
             let f = w / pat.len() as f64;
-            for &a in pat.iter().filter(|&&a| index[a] != usize::MAX) {
-                for &c in pat.iter().filter(|&&c| index[c] != usize::MAX) {
-                    k[index[a] * r + index[c]] -= f;
+            for &a in pat {
+                for (acc, v) in full[a * t..(a + 1) * t].iter_mut().zip(row) {
+                    *acc -= f * v;
                 }
+            }
+        }
+        let r = kept.len();
+        let mut k = vec![0.0; r * r];
+        for (i, &a) in kept.iter().enumerate() {
+            for (j, &c) in kept.iter().enumerate() {
+                k[i * r + j] = full[a * t + c];
             }
         }
         let factor = SpdFactor::new(&k, r).ok()?;
