@@ -254,6 +254,12 @@ impl Default for PanelOptions {
     }
 }
 
+/// The panel columns [`build_panel`] takes from [`PanelParts::exposure`] (computed by the run
+/// from IFR and employment, not read from a source).
+pub const EXPOSURE_COLUMNS: &[&str] = &["ROBOT", "ROBOT_R"];
+/// The panel column [`build_panel`] takes from [`PanelParts::tfp`] (the DEA's technical progress).
+pub const TFP_COLUMNS: &[&str] = &["TP"];
+
 /// Everything [`build_panel`] and [`dea_inputs`] can use. Frames are adapter outputs (see
 /// each `read_*`); any `None` leaves the variables that need it out of the panel.
 #[derive(Debug, Clone, PartialEq)]
@@ -490,8 +496,8 @@ pub fn build_panel(parts: &PanelParts) -> Result<Adapted, IngestError> {
     report.out_of_range.extend(constructed.report.out_of_range);
     let mut panel = constructed.frame;
     for (what, src, cols) in [
-        ("exposure", &parts.exposure, &["ROBOT", "ROBOT_R"][..]),
-        ("tfp", &parts.tfp, &["TP"][..]),
+        ("exposure", &parts.exposure, EXPOSURE_COLUMNS),
+        ("tfp", &parts.tfp, TFP_COLUMNS),
     ] {
         if let Some(src) = src {
             let cols = present(src, cols);

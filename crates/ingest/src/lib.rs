@@ -41,7 +41,7 @@ pub use clean::{
 };
 pub use construct::{
     build_panel, construct_variables, dea_inputs, gov_business_high, PanelOptions, PanelParts,
-    RAW_COLUMNS,
+    EXPOSURE_COLUMNS, RAW_COLUMNS, TFP_COLUMNS,
 };
 pub use error::{IngestError, Location, Problem};
 pub use report::{OutOfRange, Replacement, Unmatched, ValidationReport};

@@ -8,13 +8,15 @@
 //! [`CheckReport::valid`] is false. The variables the run itself computes (robot exposure from
 //! IFR and employment, technical progress from the DEA) are named, not counted.
 
-use crate::loader::{declared_sets, declared_sources, LoadError};
+use crate::loader::{declared_sources, LoadError};
 use crate::ops::ingest::{adapter_of, read_declared};
+use crate::ops::model::ResolvedModel;
+use robocarb_dag::{Graph, NodeSpec, ParamValue};
 use robocarb_ingest::{
     build_panel, Adapted, CityIndex, ColumnMap, PanelOptions, PanelParts, ReadOptions, Replacement,
-    Source, Unmatched,
+    Source, Unmatched, EXPOSURE_COLUMNS, TFP_COLUMNS,
 };
-use robocarb_panel::Frame;
+use robocarb_panel::{Column, Frame};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -103,33 +105,66 @@ impl CheckReport {
     }
 }
 
-/// Panel variables each table needs (read from the sources), and those the run computes.
-/// The controls are the pipeline file's set `controls` (none when it declares no such set).
-fn table_needs<'a>(controls: &'a [String]) -> Vec<(&'static str, Vec<&'a str>, Vec<&'static str>)> {
-    let with = |extra: &[&'static str]| -> Vec<&'a str> {
-        extra
-            .iter()
-            .copied()
-            .chain(controls.iter().map(String::as_str))
-            .collect()
+/// Per table node of the pipeline (`table`, `table3`), the panel variables it reads: for a
+/// table of models, every variable of every model, mediation and group difference it shows (their
+/// formulas with the sets expanded and aliases applied, the mediator, the split variable); for
+/// `table3`, its `variables`. Found by walking upstream from the table to the model nodes.
+fn table_variables(graph: &Graph) -> Result<Vec<(String, Vec<String>)>, String> {
+    let str_param = |n: &NodeSpec, k: &str| match n.params.get(k) {
+        Some(ParamValue::Str(v)) => Some(v.clone()),
+        _ => None,
     };
-    vec![
-        (
-            "table3",
-            with(&["CARBON", "CARBON_I", "IU", "DI", "YFE"]),
-            vec!["ROBOT", "ROBOT_R", "TP"],
-        ),
-        ("table4", with(&["CARBON"]), vec!["ROBOT"]),
-        (
-            "table5",
-            with(&["CARBON", "CARBON_I"]),
-            vec!["ROBOT", "ROBOT_R"],
-        ),
-        ("table6", with(&["CARBON"]), vec!["ROBOT"]),
-        ("table7", with(&["CARBON", "YFE"]), vec!["ROBOT"]),
-        ("table8", with(&["CARBON", "IU", "DI"]), vec!["ROBOT", "TP"]),
-        ("table9", with(&["CARBON"]), vec!["ROBOT"]),
-    ]
+    let mut out = Vec::new();
+    for table in graph.nodes() {
+        let mut vars: Vec<String> = Vec::new();
+        match table.op.name() {
+            "table3" => {
+                if let Some(ParamValue::List(items)) = table.params.get("variables") {
+                    vars.extend(items.iter().filter_map(|v| match v {
+                        ParamValue::Str(s) => Some(s.clone()),
+                        _ => None,
+                    }));
+                }
+            }
+            "table" => {
+                let mut todo = graph.upstream_of(&table.name);
+                let mut seen: BTreeSet<String> = BTreeSet::new();
+                while let Some(name) = todo.pop() {
+                    if !seen.insert(name.clone()) {
+                        continue;
+                    }
+                    let Some(node) = graph.node(&name) else {
+                        continue;
+                    };
+                    if !matches!(node.op.name(), "model" | "mediation" | "group_difference") {
+                        continue;
+                    }
+                    let m = ResolvedModel::from_params(&node.params)
+                        .map_err(|e| format!("model `{name}`: {}", e.message))?;
+                    let mut names: Vec<String> = m
+                        .spec
+                        .formula
+                        .variables()
+                        .into_iter()
+                        .map(String::from)
+                        .collect();
+                    names.extend(str_param(node, "mediator"));
+                    names.extend(str_param(node, "by"));
+                    vars.extend(
+                        names
+                            .into_iter()
+                            .map(|n| m.aliases.get(&n).cloned().unwrap_or(n)),
+                    );
+                }
+            }
+            _ => continue,
+        }
+        let mut unique = BTreeSet::new();
+        vars.retain(|v| unique.insert(v.clone()));
+        out.push((table.name.clone(), vars));
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// The ingest adapter named like the source, if any.
@@ -143,9 +178,10 @@ pub fn check_sources(
     sources_override: Option<&Path>,
 ) -> Result<CheckReport, LoadError> {
     let declared = declared_sources(pipeline_file, sources_override)?;
-    let controls = declared_sets(pipeline_file)?
-        .remove("controls")
-        .unwrap_or_default();
+    // What the tables read comes from the pipeline's declarations, not from the sources.
+    let needs = crate::loader::load(pipeline_file, None, &crate::registry())
+        .map_err(|e| format!("reading the tables' models: {e}"))
+        .and_then(|p| table_variables(&p.graph));
     let mut checks: BTreeMap<String, SourceCheck> = BTreeMap::new();
     let mut frames: BTreeMap<Source, Frame> = BTreeMap::new();
     let blank = |name: &str, adapter: &str| {
@@ -273,7 +309,8 @@ pub fn check_sources(
         let years = y.i64("year").ok()?;
         Some((*years.iter().min()?, *years.iter().max()?))
     });
-    let (tables, coverage_unavailable) = match table_coverage(&frames, study_years, &controls) {
+    let coverage = needs.and_then(|needs| table_coverage(&frames, study_years, &needs));
+    let (tables, coverage_unavailable) = match coverage {
         Ok(t) => (t, None),
         Err(e) => (vec![], Some(e)),
     };
@@ -320,7 +357,7 @@ fn describe(c: &mut SourceCheck, adapted: &Adapted) {
 fn table_coverage(
     frames: &BTreeMap<Source, Frame>,
     years: Option<(i64, i64)>,
-    controls: &[String],
+    needs: &[(String, Vec<String>)],
 ) -> Result<Vec<TableCoverage>, String> {
     let (Some(list), Some((first_year, last_year))) = (frames.get(&Source::CityList), years) else {
         return Err("needs a valid city list and city yearbook".into());
@@ -347,17 +384,22 @@ fn table_coverage(
     };
     let panel = build_panel(&parts).map_err(|e| e.to_string())?.frame;
     let mut out = Vec::new();
-    for (table, vars, computed) in table_needs(controls) {
+    let computed_by_run = |v: &str| EXPOSURE_COLUMNS.contains(&v) || TFP_COLUMNS.contains(&v);
+    for (table, needed) in needs {
+        let (computed, vars): (Vec<&String>, Vec<&String>) =
+            needed.iter().partition(|v| computed_by_run(v));
         let mut complete = vec![true; panel.nrows()];
         for v in &vars {
-            match panel.f64(v) {
-                Ok(col) => {
+            match panel.column(v) {
+                Some(Column::F64(col)) => {
                     for (k, x) in complete.iter_mut().zip(col) {
                         *k &= x.is_finite();
                     }
                 }
+                // Integer and text columns have no missing value.
+                Some(_) => {}
                 // A variable no source provides: no row is complete.
-                Err(_) => complete.iter_mut().for_each(|k| *k = false),
+                None => complete.iter_mut().for_each(|k| *k = false),
             }
         }
         out.push(TableCoverage {
