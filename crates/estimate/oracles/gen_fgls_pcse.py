@@ -31,6 +31,9 @@ Conventions (from Stata's xtgls.ado 2.7.2 and xtpcse.ado 6.7.0):
           sqrt(1 - rho^2)); V = (X*'X*)^-1 X*' Omega X* (X*'X*)^-1 with Omega = Sigma (x) I over the
           observed (panel, period) cells; Sigma_ij = sum_t e_it e_jt / #t over the periods used
           (casewise: periods observed for every panel; pairwise: periods common to i and j).
+  psd (robocarb's option, not Stata's): a pairwise Sigma whose smallest eigenvalue is below
+          -1e-10 max|eigenvalue| is replaced by U max(L, 0) U' (np.linalg.eigh), the count of those
+          clearly negative eigenvalues is recorded (sigma_projected), and V is not checked for PSD.
 
 Run:  python3 -m venv .venv-fgls
       .venv-fgls/bin/pip install -r requirements-fgls-pcse.txt
@@ -374,14 +377,32 @@ def xtgls(y, X, names, panel, time, panels="hetero", corr="independent", igls=Fa
 # xtpcse
 
 
+SIGMA_PSD_TOL = 1e-10
+
+
+def project_psd(S):
+    """Projection of a symmetric S onto the PSD cone when it is clearly indefinite: eigenvalues
+    below -SIGMA_PSD_TOL max|eigenvalue| count as negative; every negative one is set to 0.
+    Returns (S used, count or None)."""
+    w, U = np.linalg.eigh(S)
+    neg = int(np.sum(w < -SIGMA_PSD_TOL * np.max(np.abs(w))))
+    if neg == 0:
+        return S, None
+    P = (U * np.clip(w, 0.0, None)) @ U.T
+    return (P + P.T) / 2.0, neg
+
+
 def xtpcse(y, X, names, panel, time, corr="independent", sigma="correlated", pairwise=False,
-           np1=False, nmk=False):
+           np1=False, nmk=False, psd=False):
     n, k = X.shape
     groups = panels_of(panel, time)
     ids = sorted(groups)
     has_cons = "_cons" in names
     out = {"options": {"corr": corr, "sigma": sigma, "pairwise": pairwise, "np1": np1,
                        "nmk": nmk}}
+    if psd:
+        assert sigma == "correlated" and pairwise
+        out["options"]["psd"] = True
     ys, Xs = y.copy(), X.copy()
     rho_out = None
     if corr != "independent":
@@ -433,6 +454,8 @@ def xtpcse(y, X, names, panel, time, corr="independent", sigma="correlated", pai
                 ts = [t for t in use_t if (pi, t) in cell and (pj, t) in cell]
                 if ts:
                     S[a, c] = sum(e[cell[(pi, t)]] * e[cell[(pj, t)]] for t in ts) / len(ts)
+        if psd:
+            S, out["sigma_projected"] = project_psd(S)
         Omega = np.zeros((n, n))
         pos = {p: a for a, p in enumerate(ids)}
         for r in range(n):
@@ -444,7 +467,11 @@ def xtpcse(y, X, names, panel, time, corr="independent", sigma="correlated", pai
     V = XtXi @ (Xs.T @ Omega @ Xs) @ XtXi
     if nmk:
         V = V * n / (n - k)
-    check_psd(V)
+    if psd:
+        # PSD by construction: Omega's blocks are principal submatrices of a PSD Sigma
+        assert np.linalg.eigvalsh(V).min() >= -1e-10 * np.abs(V).max()
+    else:
+        check_psd(V)
     out.update(inference(b, V, names))
     out.update({"n": int(n), "n_panels": len(ids), "rho": rho_out, "r2": r2})
     out.update(sig_out)
@@ -596,6 +623,21 @@ def main():
                  **xtpcse(yu, Xu, nu, pu, tu, corr, "correlated", pairwise)}
         pcse_cases[f"grunfeld_unbalanced_{corr}_hetonly"] = \
             {"data": "grunfeld_unbalanced", **xtpcse(yu, Xu, nu, pu, tu, corr, "hetonly")}
+    # The `psd` option on every unbalanced pairwise case above: the refused ones get a projected
+    # Sigma; where Sigma is PSD the numbers are those of the case without the option.
+    pairwise_data = {"synthetic": (ys_, Xs_, ns_, ps_, ts_), "synthetic_gap": (yq, Xq, nq, pq, tq),
+                     "small_gap": (ysm, Xsm, nsm, psm, tsm), "small_gap_pooled": spooled,
+                     "grunfeld_unbalanced": (yu, Xu, nu, pu, tu)}
+    for key in [k for k in pcse_cases if k.endswith(("_pairwise", "_pairwise_np1"))]:
+        case = pcse_cases[key]
+        o = case["options"]
+        res = xtpcse(*pairwise_data[case["data"]], o["corr"], "correlated", True, np1=o["np1"],
+                     psd=True)
+        if res["sigma_projected"] is None:
+            assert "error" not in case, key
+            for f in ("b", "se", "wald_chi2"):
+                assert np.allclose(res[f], case[f], rtol=1e-12, atol=0), (key, f)
+        pcse_cases[key + "_psd"] = {"data": case["data"], **res}
     pcse_cases["grunfeld_independent_correlated_nmk"] = \
         {"data": "grunfeld", **xtpcse(yg, Xg, ng, pg, tg, "independent", "correlated", nmk=True)}
 

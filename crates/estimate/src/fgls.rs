@@ -107,8 +107,14 @@ pub enum GlsError {
         "no time period is observed in every panel; the casewise Sigma is undefined (use pairwise)"
     )]
     NoCommonPeriods,
-    #[error("the estimated covariance matrix of the coefficients is not positive semidefinite")]
+    #[error(
+        "the estimated covariance matrix of the coefficients is not positive semidefinite \
+         (a pairwise PCSE Sigma need not be PSD on an unbalanced panel; the `psd` option \
+         projects it onto the PSD cone)"
+    )]
     CovarianceNotPsd,
+    #[error("the eigendecomposition of the pairwise Sigma did not converge")]
+    SigmaEigenNotConverged,
     #[error("the model fits the dependent variable perfectly")]
     PerfectFit,
     #[error("invalid option: {0}")]

@@ -20,6 +20,14 @@
 //!
 //!    `nmk` scales V by N / (N - k).
 //!
+//! On an unbalanced panel the pairwise Sigma need not be positive semidefinite, and V then need
+//! not be either: Stata refuses to post such a VCE, and so does [`xtpcse`]
+//! ([`GlsError::CovarianceNotPsd`]). The `psd` option (not Stata's) instead replaces a pairwise
+//! Sigma that is clearly not PSD (smallest eigenvalue below `-1e-10` times the largest in absolute
+//! value) by its projection onto the PSD cone, the nearest PSD matrix in the Frobenius norm:
+//! `U max(Lambda, 0) U'` from the symmetric eigendecomposition `Sigma = U Lambda U'`. V is then PSD
+//! by construction. A Sigma that passes the test is left as it is (the option changes nothing).
+//!
 //! R2 is `1 - RSS / TSS` of the estimated regression (the transformed one under AR(1)), with TSS
 //! centred when there is a constant (Stata's `tsscons`). The Wald test and z statistics are as in
 //! [`crate::fgls`]. With many panels and few periods (M > T) a correlated Sigma is singular and so
@@ -30,7 +38,7 @@
 //! pair of periods), pairwise as `sum_t X_t' Sigma_t X_t` per period.
 
 use faer::linalg::solvers::DenseSolveCore;
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Accum, Mat, MatRef, Par, Side};
 use serde::Serialize;
 
 use crate::fgls::{
@@ -73,6 +81,9 @@ pub struct PcseOptions {
     pub clip_rho: bool,
     /// Scale V by N / (N - k) (Stata `nmk`).
     pub nmk: bool,
+    /// Project a pairwise Sigma that is not PSD onto the PSD cone (see the module doc). Only with
+    /// correlated panels and `pairwise`; not a Stata option.
+    pub psd: bool,
     /// Unit (panel) fixed effects: in `x`, as dummies added here, or absorbed.
     pub unit_effects: UnitEffects,
 }
@@ -86,6 +97,7 @@ impl Default for PcseOptions {
             np1: false,
             clip_rho: true,
             nmk: false,
+            psd: false,
             unit_effects: UnitEffects::InDesign,
         }
     }
@@ -120,15 +132,33 @@ pub struct PcseResult {
     pub panel_ids: Vec<u32>,
     /// Empty without AR(1); one common value for `ar1`; one per panel for `psar1`.
     pub rho: Vec<f64>,
-    /// Diagonal of Sigma (one entry per panel), or the single variance for `independent`.
+    /// Diagonal of Sigma as used for V (one entry per panel; after the projection with `psd`), or
+    /// the single variance for `independent`.
     pub sigma2: Vec<f64>,
     /// Casewise: the number of periods common to all panels used for Sigma.
     pub n_sigma_periods: Option<usize>,
+    /// `psd` only: `Some(k)` when the pairwise Sigma was not PSD and was replaced by its
+    /// projection, `k` the number of its clearly negative eigenvalues (below `-1e-10` times the
+    /// largest in absolute value), which were set to 0 with any rounding-level negative ones.
+    pub sigma_projected: Option<usize>,
 }
+
+/// A pairwise Sigma is clearly not PSD when its smallest eigenvalue is below `-SIGMA_PSD_TOL`
+/// times its largest in absolute value. The eigendecomposition's own error is of order
+/// `M * eps * max|lambda|` (about 1e-13 for a few hundred panels): a Sigma that is PSD up to
+/// rounding (singular, with more panels than periods) is not mistaken for an indefinite one.
+pub const SIGMA_PSD_TOL: f64 = 1e-10;
 
 /// Linear regression with panel-corrected standard errors, as Stata
 /// `xtpcse depvar indepvars, [correlation(..) hetonly|independent casewise|pairwise np1 nmk]`.
 pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResult, PcseError> {
+    if opts.psd && !(opts.sigma == PcseSigma::Correlated && opts.pairwise) {
+        return Err(GlsError::InvalidOption(
+            "`psd` applies to the pairwise Sigma of correlated panels only (it needs `pairwise`; \
+             a casewise, hetonly or independent Sigma is PSD by construction)"
+                .into(),
+        ));
+    }
     let (prep, effects) = match opts.unit_effects {
         UnitEffects::InDesign => (Prepared::new(data)?, None),
         UnitEffects::Dummies { at } => {
@@ -233,6 +263,7 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
     let r2 = 1.0 - rss / tss;
 
     let grid = Grid::new(&prep, &e);
+    let mut sigma_projected = None;
     let (meat, sigma2, n_sigma_periods, sigma) = match opts.sigma {
         PcseSigma::Independent => {
             let s2 = rss / n as f64;
@@ -257,7 +288,11 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
         }
         PcseSigma::Correlated => {
             if pairwise {
-                let (meat, sigma) = pairwise_meat(&prep, &grid, xs);
+                let mut sigma = pairwise_sigma(&prep, &grid);
+                if opts.psd {
+                    sigma_projected = project_psd(&mut sigma)?;
+                }
+                let meat = pairwise_meat(&prep, &grid, xs, &sigma);
                 let diag = (0..m).map(|p| sigma[(p, p)]).collect();
                 (meat, diag, None, SigmaUsed::Full(sigma))
             } else {
@@ -291,7 +326,9 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
     } else {
         1.0
     };
-    let psd = !(pairwise && opts.sigma == PcseSigma::Correlated);
+    // Only a pairwise Sigma can make V indefinite; with `psd` it is PSD (projected, or passed the
+    // test), so V is PSD up to rounding, which the Wald sweep then treats as such.
+    let psd = !(pairwise && opts.sigma == PcseSigma::Correlated) || opts.psd;
     // G = h A / sqrt(|C|) with V = G'G (casewise Sigma).
     let factor = match &sigma {
         SigmaUsed::Casewise { h, common } => {
@@ -359,7 +396,42 @@ pub fn xtpcse(data: &PanelRegression<'_>, opts: &PcseOptions) -> Result<PcseResu
         rho: rho_out,
         sigma2,
         n_sigma_periods,
+        sigma_projected,
     })
+}
+
+/// With `psd`: replaces a pairwise Sigma that is clearly not PSD (see [`SIGMA_PSD_TOL`]) by its
+/// projection onto the PSD cone, `U max(Lambda, 0) U'`, and returns the number of clearly
+/// negative eigenvalues; leaves any other Sigma untouched (bit for bit) and returns `None`.
+fn project_psd(sigma: &mut Mat<f64>) -> Result<Option<usize>, GlsError> {
+    let m = sigma.nrows();
+    let evd = sigma
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|_| GlsError::SigmaEigenNotConverged)?;
+    let lambda = evd.S().column_vector();
+    let largest = (0..m).fold(0.0f64, |a, i| a.max(lambda[i].abs()));
+    let negative = (0..m)
+        .filter(|&i| lambda[i] < -SIGMA_PSD_TOL * largest)
+        .count();
+    if negative == 0 {
+        return Ok(None);
+    }
+    let u = evd.U();
+    // Every negative eigenvalue goes, rounding-level ones included: that is the projection (the
+    // nearest PSD matrix); the threshold only decides whether to project.
+    let u_clipped = Mat::from_fn(m, m, |i, j| u[(i, j)] * lambda[j].max(0.0));
+    let mut projected = Mat::<f64>::zeros(m, m);
+    faer::linalg::matmul::matmul(
+        projected.as_mut(),
+        Accum::Replace,
+        &u_clipped,
+        u.transpose(),
+        1.0,
+        Par::Seq,
+    );
+    symmetrize(&mut projected);
+    *sigma = projected;
+    Ok(Some(negative))
 }
 
 /// The contemporaneous covariance Sigma as estimated.
@@ -658,10 +730,9 @@ fn casewise_meat(
     (meat, diag, h)
 }
 
-/// Pairwise meat `sum_t X_t' Sigma_t X_t` with `Sigma_ij` over the periods common to i and j, and
-/// Sigma.
-fn pairwise_meat(prep: &Prepared, grid: &Grid, xs: &Mat<f64>) -> (Mat<f64>, Mat<f64>) {
-    let (k, np, m) = (xs.ncols(), prep.n_periods, prep.n_panels());
+/// Pairwise Sigma: `Sigma_ij` over the periods common to i and j (0 when there are none).
+fn pairwise_sigma(prep: &Prepared, grid: &Grid) -> Mat<f64> {
+    let (np, m) = (prep.n_periods, prep.n_panels());
     let mut sigma = Mat::<f64>::zeros(m, m);
     for i in 0..m {
         for j in 0..=i {
@@ -677,6 +748,12 @@ fn pairwise_meat(prep: &Prepared, grid: &Grid, xs: &Mat<f64>) -> (Mat<f64>, Mat<
             sigma[(j, i)] = s;
         }
     }
+    sigma
+}
+
+/// Pairwise meat `sum_t X_t' Sigma_t X_t`, `Sigma_t` the block of the panels observed at t.
+fn pairwise_meat(prep: &Prepared, grid: &Grid, xs: &Mat<f64>, sigma: &Mat<f64>) -> Mat<f64> {
+    let (k, np, m) = (xs.ncols(), prep.n_periods, prep.n_panels());
     let mut meat = Mat::<f64>::zeros(k, k);
     for t in 0..np {
         let present: Vec<(usize, usize)> = (0..m)
@@ -700,5 +777,5 @@ fn pairwise_meat(prep: &Prepared, grid: &Grid, xs: &Mat<f64>) -> (Mat<f64>, Mat<
         );
     }
     symmetrize(&mut meat);
-    (meat, sigma)
+    meat
 }

@@ -290,6 +290,63 @@ fn pcse_absorbed_equals_dummies() {
     );
 }
 
+/// With `psd` the absorbed form takes the projected pairwise Sigma as its input, so the two forms
+/// still agree to 1e-8, and project the same number of eigenvalues; nothing is refused.
+#[test]
+fn pcse_psd_absorbed_equals_dummies() {
+    let (mut compared, mut projected) = (0, 0);
+    for (name, d) in panels() {
+        for corr in [AutoCorr::Independent, AutoCorr::Ar1, AutoCorr::Psar1] {
+            for nmk in [false, true] {
+                let base = PcseOptions {
+                    corr,
+                    pairwise: true,
+                    psd: true,
+                    nmk,
+                    ..PcseOptions::default()
+                };
+                let what = format!("{name} {corr:?} psd nmk={nmk}");
+                let fit = |unit_effects| {
+                    xtpcse(
+                        &d.regression(),
+                        &PcseOptions {
+                            unit_effects,
+                            ..base
+                        },
+                    )
+                    .unwrap_or_else(|e| panic!("{what} {unit_effects:?}: {e}"))
+                };
+                let m = fit(UnitEffects::Dummies { at: AT });
+                let a = fit(UnitEffects::Absorbed { at: AT });
+                assert_eq!(a.sigma_projected, m.sigma_projected, "{what}");
+                projected += usize::from(a.sigma_projected.is_some());
+                assert_close(&format!("{what} sigma2"), &a.sigma2, &m.sigma2, TOL);
+                compare(
+                    &what,
+                    Fit {
+                        names: &a.names,
+                        b: &a.b,
+                        se: &a.se,
+                        z: &a.z,
+                        wald: (a.wald_chi2, a.wald_df),
+                    },
+                    Fit {
+                        names: &m.names,
+                        b: &m.b,
+                        se: &m.se,
+                        z: &m.z,
+                        wald: (m.wald_chi2, m.wald_df),
+                    },
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 24);
+    // The unbalanced panels' pairwise Sigma is not PSD (the balanced one takes the casewise route).
+    assert!(projected >= 12, "only {projected} projected");
+}
+
 /// The estimator's dummy form is the oracle's hand-built design (x1, x2, panel dummies, years,
 /// constant): the same numbers as the golden InDesign fit.
 #[test]

@@ -1,6 +1,7 @@
 //! xtpcse against the independent dense numpy oracle (oracles/gen_fgls_pcse.py): every case of
 //! tests/golden/pcse_results.json (balanced Grunfeld, Grunfeld made unbalanced with a gap, a
-//! synthetic unbalanced panel with panel and year dummies, and that panel with interior gaps).
+//! synthetic unbalanced panel with panel and year dummies, and that panel with interior gaps),
+//! the `psd` option (a pairwise Sigma projected onto the PSD cone) included.
 
 mod fgls_support;
 
@@ -25,6 +26,7 @@ fn options(o: &Value) -> PcseOptions {
         pairwise: o["pairwise"].as_bool().unwrap_or(false),
         np1: o["np1"].as_bool().unwrap_or(false),
         nmk: o["nmk"].as_bool().unwrap_or(false),
+        psd: o["psd"].as_bool().unwrap_or(false),
         ..PcseOptions::default()
     }
 }
@@ -35,6 +37,7 @@ fn every_golden_xtpcse_case_matches_the_oracle() {
     let cases = g["cases"].as_object().expect("cases");
     assert!(cases.len() >= 40);
     let mut compared = 0;
+    let mut projected = 0;
     for (name, case) in cases {
         let d = design(case["data"].as_str().expect("data"));
         let opts = options(&case["options"]);
@@ -48,6 +51,15 @@ fn every_golden_xtpcse_case_matches_the_oracle() {
             continue;
         }
         let r = got.unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The oracle's count of clearly negative eigenvalues of Sigma (None: not projected).
+        assert_eq!(
+            r.sigma_projected.map(|k| k as u64),
+            case["sigma_projected"].as_u64(),
+            "{name}: sigma_projected"
+        );
+        if opts.psd {
+            projected += usize::from(r.sigma_projected.is_some());
+        }
         // Closed forms throughout: 1e-8 relative.
         let tol = 1e-8;
         assert_close(&format!("{name} b"), &r.b, &values(case, "b"), tol);
@@ -112,6 +124,10 @@ fn every_golden_xtpcse_case_matches_the_oracle() {
         compared += 1;
     }
     assert!(compared >= 30, "only {compared} cases compared");
+    assert!(
+        projected >= 15,
+        "only {projected} cases with a projected Sigma"
+    );
 }
 
 #[test]
@@ -130,4 +146,104 @@ fn pairwise_equals_casewise_on_a_balanced_panel() {
         let b = xtpcse(&d.regression(), &pair).expect("pairwise");
         assert_close("se", &b.se, &a.se, 1e-10);
     }
+}
+
+/// The `psd` cases on their own, b, se and the Wald statistic to 1e-8 relative whatever the rank
+/// of V (the projected Sigma of the 30-panel cases is singular, so is V there), and the number of
+/// clipped eigenvalues exactly.
+#[test]
+fn psd_cases_match_the_oracle_to_1e_8() {
+    let g = golden("pcse_results.json");
+    let mut n = 0;
+    for (name, case) in g["cases"].as_object().expect("cases") {
+        let opts = options(&case["options"]);
+        if !opts.psd {
+            continue;
+        }
+        let d = design(case["data"].as_str().expect("data"));
+        let r = xtpcse(&d.regression(), &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_close(&format!("{name} b"), &r.b, &values(case, "b"), 1e-8);
+        assert_close(&format!("{name} se"), &r.se, &values(case, "se"), 1e-8);
+        assert_close1(
+            &format!("{name} wald"),
+            r.wald_chi2,
+            case["wald_chi2"].as_f64().unwrap_or(f64::NAN),
+            1e-8,
+        );
+        assert_eq!(
+            r.sigma_projected.map(|k| k as u64),
+            case["sigma_projected"].as_u64(),
+            "{name}"
+        );
+        n += 1;
+    }
+    assert!(n >= 18, "only {n} psd cases");
+}
+
+/// Where Sigma is PSD the option changes nothing, bit for bit: a balanced panel (pairwise is
+/// casewise there; with the panel effects in the design, as dummies and absorbed) and an
+/// unbalanced one whose pairwise Sigma is PSD.
+#[test]
+fn psd_is_bit_identical_when_sigma_is_psd() {
+    use robocarb_estimate::pcse::UnitEffects;
+    let forms = [
+        UnitEffects::InDesign,
+        UnitEffects::Dummies { at: 2 },
+        UnitEffects::Absorbed { at: 2 },
+    ];
+    for (data, corr, forms) in [
+        ("grunfeld", AutoCorr::Independent, &forms[..]),
+        ("grunfeld", AutoCorr::Ar1, &forms[..]),
+        ("grunfeld_unbalanced", AutoCorr::Psar1, &forms[..1]),
+    ] {
+        let d = design(data);
+        for &unit_effects in forms {
+            let what = format!("{data} {corr:?} {unit_effects:?}");
+            let off = PcseOptions {
+                corr,
+                pairwise: true,
+                unit_effects,
+                ..PcseOptions::default()
+            };
+            let on = PcseOptions { psd: true, ..off };
+            let a = xtpcse(&d.regression(), &off).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let mut b = xtpcse(&d.regression(), &on).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(b.sigma_projected, None, "{what}");
+            b.options = a.options;
+            assert_eq!(a, b, "{what}");
+        }
+    }
+}
+
+/// `psd` applies to the pairwise Sigma of correlated panels only; without it an indefinite V is
+/// refused with a message that names the option.
+#[test]
+fn psd_needs_a_pairwise_correlated_sigma() {
+    let d = design("synthetic_gap");
+    for (sigma, pairwise) in [
+        (PcseSigma::Correlated, false),
+        (PcseSigma::HetOnly, true),
+        (PcseSigma::Independent, false),
+    ] {
+        let opts = PcseOptions {
+            sigma,
+            pairwise,
+            psd: true,
+            ..PcseOptions::default()
+        };
+        match xtpcse(&d.regression(), &opts) {
+            Err(GlsError::InvalidOption(m)) => assert!(m.contains("pairwise"), "{m}"),
+            other => panic!("{sigma:?} pairwise={pairwise}: {other:?}"),
+        }
+    }
+    let refused = xtpcse(
+        &d.regression(),
+        &PcseOptions {
+            pairwise: true,
+            ..PcseOptions::default()
+        },
+    )
+    .expect_err("indefinite V");
+    assert_eq!(refused, GlsError::CovarianceNotPsd);
+    assert!(refused.to_string().contains("`psd`"), "{refused}");
 }

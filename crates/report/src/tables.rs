@@ -200,6 +200,11 @@ const PANELS: [(&str, &[Statistic]); 3] = [
             ("wald_chi2", "Wald chi2", false),
             ("wald_df", "Wald df", true),
             ("rho", "AR(1) rho", false),
+            (
+                "sigma_eigenvalues_clipped",
+                "PCSE: negative eigenvalues of pairwise Sigma set to 0",
+                true,
+            ),
             ("cragg_donald_f", "Cragg-Donald Wald F", false),
             ("kleibergen_paap_f", "Kleibergen-Paap rk Wald F", false),
             ("first_stage_partial_f", "First-stage partial F", false),

@@ -113,12 +113,18 @@ pub enum Estimator {
         corr: GlsCorr,
         force: bool,
     },
-    /// Stata `xtpcse`; fixed effects enter as dummies.
-    Pcse { corr: GlsCorr, pairwise: bool },
+    /// Stata `xtpcse`; fixed effects enter as dummies. `psd` (not Stata's, needs `pairwise`):
+    /// a pairwise Sigma that is not positive semidefinite is projected onto the PSD cone instead
+    /// of the estimate being refused.
+    Pcse {
+        corr: GlsCorr,
+        pairwise: bool,
+        psd: bool,
+    },
 }
 
 impl Estimator {
-    /// `ols`, `iv_2sls`, `fgls(panels=hetero, corr=ar1, force)`, `pcse(corr=ar1, pairwise)`.
+    /// `ols`, `iv_2sls`, `fgls(panels=hetero, corr=ar1, force)`, `pcse(corr=ar1, pairwise, psd)`.
     pub fn parse(text: &str) -> Result<Estimator, SpecError> {
         let err = |pos: usize, m: String| SpecError::new("estimator", text, pos, m);
         let toks = tokenize("estimator", text)?;
@@ -139,6 +145,7 @@ impl Estimator {
             "pcse" => Estimator::Pcse {
                 corr: GlsCorr::Independent,
                 pairwise: false,
+                psd: false,
             },
             other => {
                 return Err(err(
@@ -151,6 +158,8 @@ impl Estimator {
         if i == toks.len() {
             return Ok(est);
         }
+        // Where `psd` was given: it is checked against `pairwise` once every option is read.
+        let mut psd_at: Option<usize> = None;
         if toks[i].1 != Tok::Sym("(") {
             return Err(err(
                 toks[i].0,
@@ -189,6 +198,9 @@ impl Estimator {
                     i += 1;
                 }
             }
+            if opt == "psd" {
+                psd_at = Some(*opos);
+            }
             est = est
                 .with_option(opt, value.as_ref().map(|v| v.1.as_str()))
                 .map_err(|m| {
@@ -209,6 +221,22 @@ impl Estimator {
             return Err(err(
                 toks[i + 1].0,
                 "unexpected text after the options".into(),
+            ));
+        }
+        if let (
+            Estimator::Pcse {
+                pairwise: false,
+                psd: true,
+                ..
+            },
+            Some(pos),
+        ) = (est, psd_at)
+        {
+            return Err(err(
+                pos,
+                "option `psd` applies to the pairwise Sigma only: write pcse(pairwise, psd) \
+                 (a casewise Sigma is positive semidefinite by construction)"
+                    .into(),
             ));
         }
         Ok(est)
@@ -267,22 +295,32 @@ impl Estimator {
                     force: true,
                 })
             }
-            (Estimator::Pcse { pairwise, .. }, "corr") => Ok(Estimator::Pcse {
+            (Estimator::Pcse { pairwise, psd, .. }, "corr") => Ok(Estimator::Pcse {
                 corr: corr(value)?,
                 pairwise,
+                psd,
             }),
-            (Estimator::Pcse { corr, .. }, "pairwise") => {
+            (Estimator::Pcse { corr, psd, .. }, "pairwise") => {
                 flag(value)?;
                 Ok(Estimator::Pcse {
                     corr,
                     pairwise: true,
+                    psd,
+                })
+            }
+            (Estimator::Pcse { corr, pairwise, .. }, "psd") => {
+                flag(value)?;
+                Ok(Estimator::Pcse {
+                    corr,
+                    pairwise,
+                    psd: true,
                 })
             }
             (e, opt) => {
                 let known = match e {
                     Estimator::Ols | Estimator::Iv2sls => "it takes no options",
                     Estimator::Fgls { .. } => "it takes panels, corr and force",
-                    Estimator::Pcse { .. } => "it takes corr and pairwise",
+                    Estimator::Pcse { .. } => "it takes corr, pairwise and psd",
                 };
                 Err((
                     format!("option `{opt}` does not apply to {}: {known}", e.name()),
@@ -330,12 +368,17 @@ impl fmt::Display for Estimator {
                     if force { ", force" } else { "" }
                 )
             }
-            Estimator::Pcse { corr, pairwise } => {
+            Estimator::Pcse {
+                corr,
+                pairwise,
+                psd,
+            } => {
                 write!(
                     f,
-                    "pcse(corr:{}{})",
+                    "pcse(corr:{}{}{})",
                     corr_name(corr),
-                    if pairwise { ", pairwise" } else { "" }
+                    if pairwise { ", pairwise" } else { "" },
+                    if psd { ", psd" } else { "" }
                 )
             }
         }
@@ -568,16 +611,46 @@ mod tests {
             p,
             Estimator::Pcse {
                 corr: GlsCorr::Independent,
-                pairwise: true
+                pairwise: true,
+                psd: false
             }
         );
         assert_eq!(
             Estimator::parse("pcse(corr(ar1))").unwrap(),
             Estimator::Pcse {
                 corr: GlsCorr::Ar1,
-                pairwise: false
+                pairwise: false,
+                psd: false
             }
         );
+        // `psd` in either order with `pairwise`; it round-trips through Display.
+        for text in ["pcse(pairwise, psd)", "pcse(psd, corr:ar1, pairwise)"] {
+            let p = Estimator::parse(text).unwrap();
+            assert!(
+                matches!(
+                    p,
+                    Estimator::Pcse {
+                        pairwise: true,
+                        psd: true,
+                        ..
+                    }
+                ),
+                "{text}: {p:?}"
+            );
+            assert_eq!(Estimator::parse(&p.to_string()).unwrap(), p);
+        }
+        assert_eq!(
+            Estimator::parse("pcse(pairwise, psd)").unwrap().to_string(),
+            "pcse(corr:independent, pairwise, psd)"
+        );
+        // Without `pairwise` the Sigma is casewise, PSD by construction: `psd` does not apply.
+        let e = Estimator::parse("pcse(corr:ar1, psd)").unwrap_err();
+        assert_eq!(e.pos, 15, "{e}");
+        assert!(e.message.contains("pcse(pairwise, psd)"), "{e}");
+        let e = Estimator::parse("pcse(pairwise, psd=yes)").unwrap_err();
+        assert!(e.message.contains("takes no value"), "{e}");
+        let e = Estimator::parse("fgls(psd)").unwrap_err();
+        assert!(e.message.contains("does not apply to fgls"), "{e}");
         let e = Estimator::parse("ols(pairwise)").unwrap_err();
         assert_eq!(
             (e.pos, e.message.as_str()),

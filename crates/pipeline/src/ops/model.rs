@@ -705,10 +705,15 @@ fn gls(m: &ResolvedModel, d: &Prepared) -> Result<ModelResult, OpError> {
                 col.extra.insert("rho".into(), *rho);
             }
         }
-        Estimator::Pcse { corr: c, pairwise } => {
+        Estimator::Pcse {
+            corr: c,
+            pairwise,
+            psd,
+        } => {
             let opts = PcseOptions {
                 corr: corr(c),
                 pairwise,
+                psd,
                 unit_effects,
                 ..PcseOptions::default()
             };
@@ -722,6 +727,11 @@ fn gls(m: &ResolvedModel, d: &Prepared) -> Result<ModelResult, OpError> {
                 r.wald_chi2,
             );
             col.r2_overall = Some(r.r2);
+            // Only when it happened: a table without a projection stays as it was.
+            if let Some(k) = r.sigma_projected {
+                col.extra
+                    .insert("sigma_eigenvalues_clipped".into(), k as f64);
+            }
         }
         _ => unreachable!("gls() is called for fgls and pcse only"),
     }
