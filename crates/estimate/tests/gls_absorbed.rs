@@ -8,8 +8,10 @@ mod fgls_support;
 
 use faer::Mat;
 use fgls_support::{assert_close, assert_close1, design, Design};
-use robocarb_estimate::fgls::{xtgls, AutoCorr, GlsError, GlsOptions, GlsPanels, UnitEffects};
-use robocarb_estimate::pcse::{xtpcse, PcseOptions, PcseSigma};
+use robocarb_estimate::fgls::{
+    xtgls, AutoCorr, GlsError, GlsOptions, GlsPanels, GlsResult, UnitEffects,
+};
+use robocarb_estimate::pcse::{xtpcse, PcseOptions, PcseResult, PcseSigma};
 
 /// Tolerance of the comparisons: both forms are closed forms (two-step FGLS, PCSE).
 const TOL: f64 = 1e-8;
@@ -111,6 +113,25 @@ struct Fit<'a> {
     wald: (f64, usize),
 }
 
+/// The estimates both estimators report, read the same way from either result.
+macro_rules! fit_from {
+    ($t:ty) => {
+        impl<'a> From<&'a $t> for Fit<'a> {
+            fn from(r: &'a $t) -> Self {
+                Fit {
+                    names: &r.names,
+                    b: &r.b,
+                    se: &r.se,
+                    z: &r.z,
+                    wald: (r.wald_chi2, r.wald_df),
+                }
+            }
+        }
+    };
+}
+fit_from!(GlsResult);
+fit_from!(PcseResult);
+
 fn compare(what: &str, absorbed: Fit<'_>, dummies: Fit<'_>) {
     // The dummy form's coefficients of the columns of x, in x's order.
     let pick = |v: &[f64]| -> Vec<f64> {
@@ -184,23 +205,7 @@ fn fgls_absorbed_equals_dummies() {
                     assert_eq!(a.rho.len(), m.rho.len());
                     assert_close(&format!("{what} rho"), &a.rho, &m.rho, 1e-10);
                     assert_close(&format!("{what} sigma2"), &a.sigma2, &m.sigma2, TOL);
-                    compare(
-                        &what,
-                        Fit {
-                            names: &a.names,
-                            b: &a.b,
-                            se: &a.se,
-                            z: &a.z,
-                            wald: (a.wald_chi2, a.wald_df),
-                        },
-                        Fit {
-                            names: &m.names,
-                            b: &m.b,
-                            se: &m.se,
-                            z: &m.z,
-                            wald: (m.wald_chi2, m.wald_df),
-                        },
-                    );
+                    compare(&what, Fit::from(&a), Fit::from(&m));
                     match (a.log_likelihood, m.log_likelihood) {
                         (Some(x), Some(y)) => assert_close1(&format!("{what} ll"), x, y, TOL),
                         (None, None) => {}
@@ -262,23 +267,7 @@ fn pcse_absorbed_equals_dummies() {
                     assert_close(&format!("{what} rho"), &a.rho, &m.rho, 1e-10);
                     assert_close(&format!("{what} sigma2"), &a.sigma2, &m.sigma2, TOL);
                     assert_close1(&format!("{what} r2"), a.r2, m.r2, TOL);
-                    compare(
-                        &what,
-                        Fit {
-                            names: &a.names,
-                            b: &a.b,
-                            se: &a.se,
-                            z: &a.z,
-                            wald: (a.wald_chi2, a.wald_df),
-                        },
-                        Fit {
-                            names: &m.names,
-                            b: &m.b,
-                            se: &m.se,
-                            z: &m.z,
-                            wald: (m.wald_chi2, m.wald_df),
-                        },
-                    );
+                    compare(&what, Fit::from(&a), Fit::from(&m));
                     compared += 1;
                 }
             }
@@ -321,23 +310,7 @@ fn pcse_psd_absorbed_equals_dummies() {
                 assert_eq!(a.sigma_projected, m.sigma_projected, "{what}");
                 projected += usize::from(a.sigma_projected.is_some());
                 assert_close(&format!("{what} sigma2"), &a.sigma2, &m.sigma2, TOL);
-                compare(
-                    &what,
-                    Fit {
-                        names: &a.names,
-                        b: &a.b,
-                        se: &a.se,
-                        z: &a.z,
-                        wald: (a.wald_chi2, a.wald_df),
-                    },
-                    Fit {
-                        names: &m.names,
-                        b: &m.b,
-                        se: &m.se,
-                        z: &m.z,
-                        wald: (m.wald_chi2, m.wald_df),
-                    },
-                );
+                compare(&what, Fit::from(&a), Fit::from(&m));
                 compared += 1;
             }
         }
